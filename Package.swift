@@ -1,0 +1,48 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// System libraries come from Debian's -dev packages (see Makefile `deps`).
+let package = Package(
+    name: "Vigil",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "vigil", targets: ["vigil"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng16", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CTIFF", pkgConfig: "libtiff-4", providers: [.apt(["libtiff-dev"])]),
+        .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg-dev"])]),
+        // C shims over libpng, libjpeg and libtiff: their error paths use longjmp and
+        // variadic calls, which Swift cannot drive safely.
+        .target(name: "CCodecs", dependencies: ["CPNG", "CTIFF", "CJPEG"]),
+        // A small C API over dcmtk (dcmdata plus its RLE, JPEG and JPEG-LS decoders).
+        .target(
+            name: "CDICOM",
+            linkerSettings: [
+                .linkedLibrary("dcmjpls"), .linkedLibrary("dcmtkcharls"),
+                .linkedLibrary("dcmjpeg"), .linkedLibrary("ijg8"), .linkedLibrary("ijg12"), .linkedLibrary("ijg16"),
+                .linkedLibrary("dcmimgle"), .linkedLibrary("dcmdata"),
+                .linkedLibrary("oflog"), .linkedLibrary("ofstd"), .linkedLibrary("z"),
+                .linkedLibrary("stdc++"),
+            ]
+        ),
+        .target(name: "Compute"),
+        .target(name: "NPYFormat"),
+        .target(name: "ScanImage", dependencies: ["CCodecs", "CDICOM", "NPYFormat"]),
+        .target(name: "Profiles", dependencies: ["ScanImage", "Compute"]),
+        .executableTarget(
+            name: "vigil",
+            dependencies: [
+                "ScanImage", "Profiles", "Compute", "NPYFormat", "CBLAS",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "ScanImageTests", dependencies: ["ScanImage"]),
+        .testTarget(name: "ProfilesTests", dependencies: ["Profiles", "ScanImage"]),
+    ],
+    cxxLanguageStandard: .cxx17
+)

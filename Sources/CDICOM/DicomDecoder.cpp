@@ -1,0 +1,268 @@
+// A C API over dcmtk: parse a DICOM file from memory, decompress its pixel data with dcmtk's
+// own codecs, and hand back planar samples plus the metadata Vigil's pipeline reads.
+
+#include "CDICOM.h"
+
+#include "dcmtk/config/osconfig.h"
+#include "dcmtk/dcmdata/dctk.h"
+#include "dcmtk/dcmdata/dcistrmb.h"
+#include "dcmtk/dcmdata/dcrledrg.h"
+#include "dcmtk/dcmjpeg/djdecode.h"
+#include "dcmtk/dcmjpls/djdecode.h"
+#include "dcmtk/oflog/oflog.h"
+
+#include <cstdarg>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+
+namespace {
+
+int fail(vigil_dicom_image *out, int code, const char *format, ...) {
+    va_list args;
+    va_start(args, format);
+    vsnprintf(out->error, sizeof(out->error), format, args);
+    va_end(args);
+    return code;
+}
+
+void registerCodecsOnce() {
+    static std::once_flag once;
+    std::call_once(once, [] {
+        // dcmtk logs parse warnings to stderr by default; Vigil reports its own one-line errors.
+        OFLog::configure(OFLogger::OFF_LOG_LEVEL);
+        DcmRLEDecoderRegistration::registerCodecs();
+        DJDecoderRegistration::registerCodecs(EDC_photometricInterpretation);
+        DJLSDecoderRegistration::registerCodecs();
+    });
+}
+
+void copyString(DcmItem *item, const DcmTagKey &key, char *dest, size_t size) {
+    OFString value;
+    dest[0] = '\0';
+    if (item->findAndGetOFString(key, value).good()) {
+        snprintf(dest, size, "%s", value.c_str());
+    }
+}
+
+double number(DcmItem *item, const DcmTagKey &key, unsigned long position, double fallback) {
+    Float64 value = 0;
+    return item->findAndGetFloat64(key, value, position).good() ? value : fallback;
+}
+
+uint8_t clampByte(double v) { return v < 0 ? 0 : v > 255 ? 255 : static_cast<uint8_t>(v + 0.5); }
+
+// PS3.3 C.7.6.3.1.2: YBR_FULL to RGB for 8-bit samples.
+void ybrToRgb(uint8_t y, uint8_t cb, uint8_t cr, uint8_t *rgb) {
+    double Y = y, Cb = cb - 128.0, Cr = cr - 128.0;
+    rgb[0] = clampByte(Y + 1.402 * Cr);
+    rgb[1] = clampByte(Y - 0.344136 * Cb - 0.714136 * Cr);
+    rgb[2] = clampByte(Y + 1.772 * Cb);
+}
+
+}  // namespace
+
+extern "C" void vigil_dicom_free(vigil_dicom_image *image) {
+    if (image == nullptr) return;
+    free(image->pixels);
+    image->pixels = nullptr;
+    image->pixel_bytes = 0;
+}
+
+extern "C" int vigil_dicom_decode(const uint8_t *data, size_t length, uint32_t max_width, uint32_t max_height,
+                                  uint32_t max_frames, uint64_t max_pixel_bytes, vigil_dicom_image *out) {
+    memset(out, 0, sizeof(*out));
+    out->rescale_slope = 1;
+    registerCodecsOnce();
+
+    DcmInputBufferStream stream;
+    stream.setBuffer(data, static_cast<offile_off_t>(length));
+    stream.setEos();
+    DcmFileFormat file;
+    file.transferInit();
+    OFCondition status = file.read(stream, EXS_Unknown, EGL_noChange, DCM_MaxReadLength);
+    file.transferEnd();
+    // A bad status with the whole buffer consumed means the data set stopped mid-element.
+    if (status == EC_StreamNotifyClient || (status.bad() && stream.eos()))
+        return fail(out, VIGIL_DICOM_TRUNCATED, "file ends early (%s)", status.text());
+    if (status.bad()) return fail(out, VIGIL_DICOM_CORRUPT, "not a readable DICOM file: %s", status.text());
+
+    DcmDataset *ds = file.getDataset();
+    E_TransferSyntax xfer = ds->getOriginalXfer();
+    DcmXfer original(xfer);
+    snprintf(out->transfer_syntax, sizeof(out->transfer_syntax), "%s", original.getXferID());
+    copyString(ds, DCM_SOPClassUID, out->sop_class_uid, sizeof(out->sop_class_uid));
+    copyString(ds, DCM_SOPInstanceUID, out->sop_instance_uid, sizeof(out->sop_instance_uid));
+    copyString(ds, DCM_Modality, out->modality, sizeof(out->modality));
+    copyString(ds, DCM_StationName, out->station_name, sizeof(out->station_name));
+    copyString(ds, DCM_Manufacturer, out->manufacturer, sizeof(out->manufacturer));
+    copyString(ds, DCM_ManufacturerModelName, out->model_name, sizeof(out->model_name));
+    copyString(ds, DCM_AcquisitionDateTime, out->acquisition_datetime, sizeof(out->acquisition_datetime));
+    if (out->acquisition_datetime[0] == '\0') {
+        OFString date, time;
+        if (ds->findAndGetOFString(DCM_AcquisitionDate, date).bad()) ds->findAndGetOFString(DCM_ContentDate, date);
+        if (ds->findAndGetOFString(DCM_AcquisitionTime, time).bad()) ds->findAndGetOFString(DCM_ContentTime, time);
+        snprintf(out->acquisition_datetime, sizeof(out->acquisition_datetime), "%s%s", date.c_str(), time.c_str());
+    }
+    out->pixel_spacing_row = number(ds, DCM_PixelSpacing, 0, 0);
+    out->pixel_spacing_column = number(ds, DCM_PixelSpacing, 1, 0);
+    if (out->pixel_spacing_row == 0) {
+        out->pixel_spacing_row = number(ds, DCM_ImagerPixelSpacing, 0, 0);
+        out->pixel_spacing_column = number(ds, DCM_ImagerPixelSpacing, 1, 0);
+    }
+    out->slice_thickness = number(ds, DCM_SliceThickness, 0, 0);
+    out->rescale_slope = number(ds, DCM_RescaleSlope, 0, 1);
+    out->rescale_intercept = number(ds, DCM_RescaleIntercept, 0, 0);
+
+    if (!ds->tagExists(DCM_PixelData)) return fail(out, VIGIL_DICOM_NO_PIXELS, "the file has no pixel data");
+
+    Uint16 rows = 0, columns = 0, samples = 1, allocated = 0, stored = 0, high = 0, representation = 0, planar = 0;
+    Sint32 frames = 1;
+    OFString photometric;
+    if (ds->findAndGetUint16(DCM_Rows, rows).bad() || ds->findAndGetUint16(DCM_Columns, columns).bad())
+        return fail(out, VIGIL_DICOM_CORRUPT, "Rows or Columns is missing");
+    ds->findAndGetUint16(DCM_SamplesPerPixel, samples);
+    if (ds->findAndGetUint16(DCM_BitsAllocated, allocated).bad())
+        return fail(out, VIGIL_DICOM_CORRUPT, "BitsAllocated is missing");
+    if (ds->findAndGetUint16(DCM_BitsStored, stored).bad()) stored = allocated;
+    if (ds->findAndGetUint16(DCM_HighBit, high).bad()) high = stored ? stored - 1 : 0;
+    ds->findAndGetUint16(DCM_PixelRepresentation, representation);
+    ds->findAndGetUint16(DCM_PlanarConfiguration, planar);
+    if (ds->findAndGetSint32(DCM_NumberOfFrames, frames).bad()) frames = 1;
+    ds->findAndGetOFString(DCM_PhotometricInterpretation, photometric);
+
+    if (rows == 0 || columns == 0) return fail(out, VIGIL_DICOM_CORRUPT, "empty image (%ux%u)", columns, rows);
+    if (frames < 1) return fail(out, VIGIL_DICOM_CORRUPT, "NumberOfFrames is %d", frames);
+    if (columns > max_width) return fail(out, VIGIL_DICOM_LIMIT, "width %u exceeds the limit of %u", columns, max_width);
+    if (rows > max_height) return fail(out, VIGIL_DICOM_LIMIT, "height %u exceeds the limit of %u", rows, max_height);
+    if (static_cast<uint32_t>(frames) > max_frames)
+        return fail(out, VIGIL_DICOM_LIMIT, "%d frames exceed the limit of %u", frames, max_frames);
+    if (allocated != 8 && allocated != 16)
+        return fail(out, VIGIL_DICOM_UNSUPPORTED, "BitsAllocated %u is not supported (8 or 16)", allocated);
+    if (stored == 0 || stored > allocated || high >= allocated || high + 1 < stored)
+        return fail(out, VIGIL_DICOM_CORRUPT, "inconsistent BitsStored %u / HighBit %u for BitsAllocated %u", stored, high, allocated);
+    bool monochrome = photometric == "MONOCHROME1" || photometric == "MONOCHROME2";
+    bool ybr = photometric == "YBR_FULL" || photometric == "YBR_FULL_422";
+    if (monochrome && samples != 1)
+        return fail(out, VIGIL_DICOM_CORRUPT, "%s with %u samples per pixel", photometric.c_str(), samples);
+    if (!monochrome && photometric != "RGB" && !ybr)
+        return fail(out, VIGIL_DICOM_UNSUPPORTED, "photometric interpretation '%s' is not supported", photometric.c_str());
+    if (!monochrome && samples != 3)
+        return fail(out, VIGIL_DICOM_CORRUPT, "%s with %u samples per pixel", photometric.c_str(), samples);
+    if (ybr && allocated != 8)
+        return fail(out, VIGIL_DICOM_UNSUPPORTED, "%u-bit %s is not supported", allocated, photometric.c_str());
+
+    const uint64_t bytesPerSample = allocated / 8;
+    const uint64_t frameSamples = static_cast<uint64_t>(rows) * columns * samples;
+    const uint64_t total = frameSamples * bytesPerSample * static_cast<uint64_t>(frames);
+    if (total > max_pixel_bytes)
+        return fail(out, VIGIL_DICOM_LIMIT, "%ux%u x %d frames x %u samples x %llu bytes exceeds the limit of %llu bytes",
+                    columns, rows, frames, samples, static_cast<unsigned long long>(bytesPerSample),
+                    static_cast<unsigned long long>(max_pixel_bytes));
+
+    // Decompress in place with dcmtk's codecs (RLE, JPEG, JPEG-LS) when the file is encapsulated.
+    if (original.isEncapsulated()) {
+        status = ds->chooseRepresentation(EXS_LittleEndianExplicit, nullptr);
+        if (status.bad() || !ds->canWriteXfer(EXS_LittleEndianExplicit))
+            return fail(out, VIGIL_DICOM_UNSUPPORTED, "cannot decode transfer syntax %s (%s): %s", original.getXferName(),
+                        original.getXferID(), status.bad() ? status.text() : "no codec");
+        // JPEG decoders convert YBR to RGB and update the attribute; read it again.
+        ds->findAndGetOFString(DCM_PhotometricInterpretation, photometric);
+        ds->findAndGetUint16(DCM_PlanarConfiguration, planar);
+        ybr = photometric == "YBR_FULL" || photometric == "YBR_FULL_422";
+    }
+
+    DcmElement *element = nullptr;
+    if (ds->findAndGetElement(DCM_PixelData, element).bad() || element == nullptr)
+        return fail(out, VIGIL_DICOM_NO_PIXELS, "the file has no pixel data");
+    const uint8_t *raw = nullptr;
+    if (allocated == 8) {
+        Uint8 *bytes = nullptr;
+        status = element->getUint8Array(bytes);
+        raw = bytes;
+    } else {
+        Uint16 *words = nullptr;
+        status = element->getUint16Array(words);
+        raw = reinterpret_cast<const uint8_t *>(words);
+    }
+    if (status.bad() || raw == nullptr) return fail(out, VIGIL_DICOM_CORRUPT, "pixel data cannot be read: %s", status.text());
+    const uint64_t available = element->getLength();
+    // Uncompressed YBR_FULL_422 carries two luma samples and one chroma pair per two pixels.
+    const bool subsampled = photometric == "YBR_FULL_422";
+    const uint64_t expected = subsampled ? static_cast<uint64_t>(rows) * columns * 2 * frames : total;
+    if (available < expected)
+        return fail(out, VIGIL_DICOM_TRUNCATED, "pixel data holds %llu bytes, the header needs %llu",
+                    static_cast<unsigned long long>(available), static_cast<unsigned long long>(expected));
+
+    uint8_t *pixels = static_cast<uint8_t *>(malloc(total));
+    if (pixels == nullptr) return fail(out, VIGIL_DICOM_NOMEM, "out of memory for %llu bytes", static_cast<unsigned long long>(total));
+    const size_t plane = static_cast<size_t>(rows) * columns;
+    for (Sint32 f = 0; f < frames; f++) {
+        uint8_t *dest = pixels + f * frameSamples * bytesPerSample;
+        if (samples == 1) {
+            const uint8_t *src = raw + f * frameSamples * bytesPerSample;
+            if (allocated == 8) {
+                const int shift = high + 1 - stored;
+                const uint32_t mask = (1u << stored) - 1;
+                for (size_t i = 0; i < plane; i++) {
+                    uint32_t v = (src[i] >> shift) & mask;
+                    if (representation == 1 && (v & (1u << (stored - 1)))) v |= ~mask;
+                    dest[i] = static_cast<uint8_t>(v);
+                }
+            } else {
+                const uint16_t *s16 = reinterpret_cast<const uint16_t *>(src);
+                uint16_t *d16 = reinterpret_cast<uint16_t *>(dest);
+                const int shift = high + 1 - stored;
+                const uint32_t mask = stored == 16 ? 0xFFFFu : (1u << stored) - 1;
+                for (size_t i = 0; i < plane; i++) {
+                    uint32_t v = (static_cast<uint32_t>(s16[i]) >> shift) & mask;
+                    if (representation == 1 && (v & (1u << (stored - 1)))) v |= ~mask;
+                    d16[i] = static_cast<uint16_t>(v);
+                }
+            }
+            continue;
+        }
+        // Colour: produce planar RGB.
+        if (subsampled) {
+            const uint8_t *src = raw + static_cast<size_t>(f) * plane * 2;
+            for (size_t i = 0; i < plane; i += 2) {
+                const uint8_t *group = src + i * 2;  // Y0 Y1 Cb Cr
+                for (size_t k = 0; k < 2 && i + k < plane; k++) {
+                    uint8_t rgb[3];
+                    ybrToRgb(group[k], group[2], group[3], rgb);
+                    for (int c = 0; c < 3; c++) dest[c * plane + i + k] = rgb[c];
+                }
+            }
+            continue;
+        }
+        const uint8_t *src = raw + f * frameSamples * bytesPerSample;
+        for (size_t i = 0; i < plane; i++) {
+            for (int c = 0; c < 3; c++) {
+                size_t from = planar == 1 ? c * plane + i : i * 3 + c;
+                if (allocated == 8) {
+                    dest[c * plane + i] = src[from];
+                } else {
+                    reinterpret_cast<uint16_t *>(dest)[c * plane + i] = reinterpret_cast<const uint16_t *>(src)[from];
+                }
+            }
+            if (ybr) {
+                uint8_t rgb[3];
+                ybrToRgb(dest[i], dest[plane + i], dest[2 * plane + i], rgb);
+                for (int c = 0; c < 3; c++) dest[c * plane + i] = rgb[c];
+            }
+        }
+    }
+
+    out->rows = rows;
+    out->columns = columns;
+    out->frames = static_cast<uint32_t>(frames);
+    out->samples_per_pixel = samples;
+    out->bits_allocated = allocated;
+    out->bits_stored = stored;
+    out->pixel_representation = representation;
+    snprintf(out->photometric, sizeof(out->photometric), "%s", ybr ? "RGB" : photometric.c_str());
+    out->pixels = pixels;
+    out->pixel_bytes = total;
+    return VIGIL_DICOM_OK;
+}

@@ -1,0 +1,46 @@
+import Foundation
+
+/// The scanner profiles installed in a `ScannerProfiles/` folder, by id.
+public struct ProfileCatalog: Sendable {
+    public let directory: String
+    public let profiles: [String: ScannerProfile]
+
+    /// Loads every `vendors/*.json`; the first invalid file stops the load with its error.
+    public init(directory: String) throws(ConfigurationError) {
+        let vendors = (directory as NSString).appendingPathComponent("vendors")
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: vendors) else {
+            throw ConfigurationError(file: vendors, field: "", message: "no such folder of scanner profiles")
+        }
+        var profiles: [String: ScannerProfile] = [:]
+        for name in names.sorted() where name.hasSuffix(".json") {
+            let profile = try ScannerProfile.load(path: (vendors as NSString).appendingPathComponent(name))
+            profiles[profile.id] = profile
+        }
+        self.directory = directory
+        self.profiles = profiles
+    }
+
+    /// The profile with this id, or an error listing the ones that exist.
+    public func profile(_ id: String) throws(ConfigurationError) -> ScannerProfile {
+        guard let profile = profiles[id] else {
+            throw ConfigurationError(file: id, field: "", message:
+                "unknown scanner profile (installed: \(profiles.keys.sorted().joined(separator: ", ")))")
+        }
+        return profile
+    }
+
+    /// Finds `ScannerProfiles/`: `VIGIL_PROFILES`, then the working directory, then beside the executable's
+    /// build folder, so `vigil` works from a checkout without flags.
+    public static func defaultDirectory() -> String {
+        if let env = ProcessInfo.processInfo.environment["VIGIL_PROFILES"], !env.isEmpty { return env }
+        let fm = FileManager.default
+        if fm.fileExists(atPath: "ScannerProfiles/vendors") { return "ScannerProfiles" }
+        var dir = URL(fileURLWithPath: CommandLine.arguments.first ?? ".").resolvingSymlinksInPath().deletingLastPathComponent()
+        for _ in 0..<5 {
+            let candidate = dir.appendingPathComponent("ScannerProfiles")
+            if fm.fileExists(atPath: candidate.appendingPathComponent("vendors").path) { return candidate.path }
+            dir.deleteLastPathComponent()
+        }
+        return "ScannerProfiles"
+    }
+}

@@ -1,0 +1,76 @@
+import Compute
+
+/// Separable linear resampling with a tent filter widened when shrinking, so downsampling
+/// averages every input pixel (area-like) instead of skipping some.
+struct Resampler {
+    /// Input taps of one output sample: first input index and normalised weights.
+    struct Taps {
+        var start: Int
+        var weights: [Float]
+    }
+
+    /// Taps mapping `inputLength` samples to `outputLength`, pixel centres aligned.
+    static func taps(inputLength: Int, outputLength: Int) -> [Taps] {
+        let scale = Double(outputLength) / Double(inputLength)
+        let support = scale < 1 ? 1 / scale : 1  // tent half-width in input pixels
+        return (0..<outputLength).map { i in
+            let centre = (Double(i) + 0.5) / scale - 0.5
+            let lo = max(0, Int((centre - support).rounded(.up)))
+            let hi = min(inputLength - 1, Int((centre + support).rounded(.down)))
+            // The tent is unimodal, so the taps with positive weight are contiguous.
+            let taps = lo <= hi
+                ? (lo...hi).map { j in (j, max(0, 1 - abs(Double(j) - centre) / support)) }.filter { $0.1 > 0 }
+                : []
+            // A centre outside the input (extreme shrink at an edge) takes the nearest sample.
+            let first = taps.first?.0 ?? min(max(0, Int(centre.rounded())), inputLength - 1)
+            let weights = taps.isEmpty ? [1.0] : taps.map(\.1)
+            let total = weights.reduce(0, +)
+            return Taps(start: first, weights: weights.map { Float($0 / total) })
+        }
+    }
+
+    /// Resamples planes of `width` x `height` to `outWidth` x `outHeight`.
+    static func resample(_ input: [Float], planes: Int, width: Int, height: Int, outWidth: Int, outHeight: Int,
+                         pool: WorkerPool) -> [Float] {
+        let xTaps = taps(inputLength: width, outputLength: outWidth)
+        let yTaps = taps(inputLength: height, outputLength: outHeight)
+        // Horizontal pass: planes x height rows of outWidth.
+        var mid = [Float](repeating: 0, count: planes * height * outWidth)
+        input.withUnsafeBufferPointer { src in
+            mid.withUnsafeMutableBufferPointer { dst in
+                let dst = UnsafeSendableBuffer(dst)
+                pool.forEachRange(planes * height, minimumChunk: 64) { rows in
+                    for row in rows {
+                        let s = src.baseAddress! + row * width
+                        let d = dst.base + row * outWidth
+                        for (x, t) in xTaps.enumerated() {
+                            var acc: Float = 0
+                            for (k, w) in t.weights.enumerated() { acc += s[t.start + k] * w }
+                            d[x] = acc
+                        }
+                    }
+                }
+            }
+        }
+        // Vertical pass: each output row is a weighted sum of input rows (vectorisable).
+        var out = [Float](repeating: 0, count: planes * outHeight * outWidth)
+        mid.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                let dst = UnsafeSendableBuffer(dst)
+                pool.forEachRange(planes * outHeight, minimumChunk: 32) { rows in
+                    for row in rows {
+                        let plane = row / outHeight
+                        let t = yTaps[row % outHeight]
+                        let d = dst.base + row * outWidth
+                        for x in 0..<outWidth { d[x] = 0 }
+                        for (k, w) in t.weights.enumerated() {
+                            let s = src.baseAddress! + (plane * height + t.start + k) * outWidth
+                            for x in 0..<outWidth { d[x] += s[x] * w }
+                        }
+                    }
+                }
+            }
+        }
+        return out
+    }
+}

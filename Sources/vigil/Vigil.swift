@@ -1,0 +1,9 @@
+import ArgumentParser
+
+/// The `vigil` command: one executable, one subcommand per job.
+struct Vigil: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vigil",
+        abstract: "Image-inspection inference for customs scanners.",
+        subcommands: [ImageCommand.self, ProfileCommand.self])
+}

@@ -1,0 +1,18 @@
+import ArgumentParser
+import Foundation
+import Profiles
+import ScanImage
+
+// Errors a user can cause are printed as one line naming the input and the cause, exit code 1.
+do {
+    var command = try Vigil.parseAsRoot()
+    try command.run()
+} catch {
+    switch error {
+    case is ScanImageError, is ConfigurationError, is ProfileMismatch, is CommandFailure:
+        FileHandle.standardError.write(Data("vigil: \(error)\n".utf8))
+        exit(1)
+    default:
+        Vigil.exit(withError: error)
+    }
+}

@@ -1,0 +1,124 @@
+import Compute
+import Foundation
+import ScanImage
+import XCTest
+
+@testable import Profiles
+
+/// Preprocessing gives exactly the values its formulas say, on scans small enough to check by hand.
+final class PreprocessorTests: XCTestCase {
+    func profile(_ steps: [PreprocessingStep], channels: [ScannerProfile.Channel]? = nil, travel: TravelAxis = .x,
+                 flipH: Bool = false, flipV: Bool = false, pitch: PixelPitch = PixelPitch(alongTravelMM: 2, acrossTravelMM: 2)) -> ScannerProfile {
+        let energy = ScannerProfile.Energy(peak: 6, unit: .MeV)
+        return ScannerProfile(
+            id: "t", vendor: "v", model: "m", description: "d", sources: ["s"], modality: .dr, view: .side, bitsStored: 16,
+            channels: channels ?? [.init(role: .single, energy: energy, air: 1000, dark: 100)], pitch: pitch, sliceMM: nil,
+            detectorPixels: 4, travelAxis: travel, flipHorizontal: flipH, flipVertical: flipV, preprocessing: steps)
+    }
+
+    func scan(_ values: [UInt16], width: Int, height: Int, channels: Int = 1) -> Scan {
+        Scan(width: width, height: height, frames: 1, channels: Array(repeating: .single, count: channels), bitsStored: 16,
+             pixels: PixelData(format: .uint16, bytes: values.withUnsafeBytes { Array($0) }), source: SourceMetadata(format: "test"))
+    }
+
+    func testAirNormaliseLogAndClampMatchTheFormula() throws {
+        let p = profile([.airNormalise, .logAttenuation(minTransmission: 1e-3), .clamp(min: 0, max: 5)])
+        // Values 1000 (air), 550 (t = 0.5), 145 (t = 0.05), 100 (dark: clamps at minTransmission), 1900 (t = 2).
+        let raw: [UInt16] = [1000, 550, 145, 100, 1900, 1000, 1000, 1000]
+        let s = try p.interpret(scan(raw, width: 4, height: 2), source: "t")
+        let out = Preprocessor(profile: p).prepare(s).values
+        let expected: [Float] = [0, -logf(0.5), -logf(0.05), 5, 0, 0, 0, 0]  // -ln(1e-3) = 6.9 clamps to 5
+        for (a, e) in zip(out, expected) { XCTAssertEqual(a, e, accuracy: 2e-6 * max(1, e)) }
+    }
+
+    func testDualEnergyPagesBecomeChannelsWithTheirOwnCalibration() throws {
+        let energy = ScannerProfile.Energy(peak: 6, unit: .MeV)
+        let p = profile([.airNormalise], channels: [.init(role: .high, energy: energy, air: 1100, dark: 100),
+                                                    .init(role: .low, energy: energy, air: 300, dark: 100)])
+        let pages: [UInt16] = [600, 1100, 200, 300]  // page 1 (high), then page 2 (low)
+        let s = try p.interpret(Scan(width: 2, height: 1, frames: 2, channels: [.single], bitsStored: 16,
+                                     pixels: PixelData(format: .uint16, bytes: pages.withUnsafeBytes { Array($0) }),
+                                     source: SourceMetadata(format: "tiff")), source: "de.tiff")
+        XCTAssertEqual(s.channels, [.high, .low])
+        XCTAssertEqual(Preprocessor(profile: p).prepare(s).values, [0.5, 1, 0.5, 1])
+    }
+
+    func testProfileMismatchNamesInputAndProfile() {
+        let p = profile([])
+        let rgb = Scan(width: 1, height: 1, frames: 1, channels: [.red, .green, .blue], bitsStored: 8,
+                       pixels: PixelData(format: .uint8, bytes: [1, 2, 3]), source: SourceMetadata(format: "png"))
+        XCTAssertThrowsError(try p.interpret(rgb, source: "photo.png")) { error in
+            XCTAssertTrue("\(error)".hasPrefix("photo.png: does not fit scanner profile t: colour images"), "\(error)")
+        }
+    }
+
+    func testFlipsAndTransposeGiveCanonicalOrientationAndMapBack() throws {
+        // 3 wide, 2 high: values are their own received indices.
+        let raw: [UInt16] = [0, 1, 2, 3, 4, 5]
+        let flipped = profile([], flipH: true, flipV: true)
+        XCTAssertEqual(Preprocessor(profile: flipped).prepare(try flipped.interpret(scan(raw, width: 3, height: 2), source: "t")).values,
+                       [5, 4, 3, 2, 1, 0])
+        let transposed = profile([], travel: .y)
+        let prepared = Preprocessor(profile: transposed).prepare(try transposed.interpret(scan(raw, width: 3, height: 2), source: "t"))
+        XCTAssertEqual([prepared.width, prepared.height], [2, 3])
+        XCTAssertEqual(prepared.values, [0, 3, 1, 4, 2, 5])
+        // Canonical pixel (x 1, y 2) holds received index 5 = received (x 2, y 1).
+        XCTAssertEqual(prepared.geometry.toReceived(PixelRect(x: 1, y: 2, width: 1, height: 1)), PixelRect(x: 2, y: 1, width: 1, height: 1))
+        let both = profile([], travel: .y, flipH: true)
+        let g = Preprocessor(profile: both).prepare(try both.interpret(scan(raw, width: 3, height: 2), source: "t"))
+        let value = g.values[2 * g.width + 1]  // canonical (1, 2)
+        let r = g.geometry.toReceived(PixelRect(x: 1, y: 2, width: 1, height: 1))
+        XCTAssertEqual(Double(value), Double(raw[Int(r.y) * 3 + Int(r.x)]))
+    }
+
+    func testResampleByHalfAveragesWithTentWeights() throws {
+        // Pitch 2 mm to 4 mm halves both axes; a row 0,4,8,12,... of width 8 gives taps 1/8,3/8,3/8,1/8.
+        let p = profile([.resample(pitchMM: 4)])
+        let raw: [UInt16] = (0..<16).map { UInt16($0 % 8 * 4) }
+        let prepared = Preprocessor(profile: p).prepare(try p.interpret(scan(raw, width: 8, height: 2), source: "t"))
+        XCTAssertEqual([prepared.width, prepared.height], [4, 1])
+        // Output x=1 centres on input 2.5: (1*4 + 3*8 + 3*12 + 1*16) / 8 = 10.
+        XCTAssertEqual(prepared.values[1], 10, accuracy: 1e-5)
+        // Output x=0 centres on 0.5; input -1 is outside, so weights 3,3,1 renormalise: (0*3 + 4*3 + 8) / 7.
+        XCTAssertEqual(prepared.values[0], 20.0 / 7.0, accuracy: 1e-5)
+        XCTAssertEqual(prepared.geometry.toReceived(PixelRect(x: 1, y: 0, width: 1, height: 1)),
+                       PixelRect(x: 2, y: 0, width: 2, height: 2))
+    }
+
+    func testTilesCoverTheImageWithOverlapAndPadPastSmallImages() throws {
+        let grid = TileGrid(imageWidth: 1000, imageHeight: 300, tileWidth: 320, tileHeight: 320, overlap: 32)
+        XCTAssertEqual(grid.xs, [0, 288, 576, 680])
+        XCTAssertEqual(grid.ys, [0])
+        let p = profile([.tile(width: 16, height: 16, overlap: 4)])
+        let prepared = Preprocessor(profile: p).prepare(try p.interpret(scan(Array(repeating: 7, count: 20 * 10), width: 20, height: 10), source: "t"))
+        let (shape, values) = prepared.tensor()
+        XCTAssertEqual(shape, [2, 1, 16, 16])
+        XCTAssertEqual(values[0], 7)
+        XCTAssertEqual(values[9 * 16 + 15], 7)   // last image row
+        XCTAssertEqual(values[10 * 16], 0)       // padding below the image
+    }
+
+    func testVectorLogAgreesWithLibmAcrossTheRange() {
+        var worst: Float = 0
+        var x: Float = 1e-6
+        while x < 1e6 {
+            let v = SIMD16<Float>((0..<16).map { x * (1 + Float($0) * 0.013) })
+            let got = VectorMath.log(v)
+            for i in 0..<16 {
+                let want = logf(v[i])
+                worst = max(worst, abs(got[i] - want) / max(abs(want), 1e-3))
+            }
+            x *= 1.37
+        }
+        XCTAssertLessThan(worst, 1e-6)
+    }
+
+    func testParallelPreprocessingEqualsSerial() throws {
+        let p = profile([.airNormalise, .logAttenuation(minTransmission: 1e-4), .resample(pitchMM: 3)], flipV: true)
+        let raw: [UInt16] = (0..<(301 * 97)).map { UInt16(100 + ($0 * 7919) % 900) }
+        let s = try p.interpret(scan(raw, width: 301, height: 97), source: "t")
+        let serial = Preprocessor(profile: p, pool: WorkerPool(threads: 1)).prepare(s)
+        let parallel = Preprocessor(profile: p, pool: WorkerPool(threads: 4)).prepare(s)
+        XCTAssertEqual(serial.values, parallel.values)
+    }
+}
