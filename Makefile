@@ -9,7 +9,7 @@ VIGIL := .build/debug/vigil
 VIGIL_RELEASE := .build/release/vigil
 SAMPLES := ScannerProfiles/samples
 
-.PHONY: run test deps venv build swift-test python-test samples clean
+.PHONY: run test deps venv build swift-test python-test fuzz clean
 
 # Installs only the Debian packages that are missing; quiet when all are present.
 deps:
@@ -50,7 +50,12 @@ swift-test: deps
 python-test: build venv
 	VIGIL_BIN=$(CURDIR)/$(VIGIL) $(PYTHON) -m pytest -q Tests/python
 
-test: swift-test python-test
+# libFuzzer + AddressSanitizer on each C decoder (PNG, JPEG, TIFF, DICOM) for FUZZ_SECONDS each.
+FUZZ_SECONDS ?= 15
+fuzz: build
+	Tests/Fuzz/run.sh $(FUZZ_SECONDS)
+
+test: swift-test python-test fuzz
 
 clean:
 	rm -rf .build $(VENV)

@@ -2,6 +2,7 @@
 // own codecs, and hand back planar samples plus the metadata Vigil's pipeline reads.
 
 #include "CDICOM.h"
+#include "ElementLengthCheck.hpp"
 
 #include "dcmtk/config/osconfig.h"
 #include "dcmtk/dcmdata/dctk.h"
@@ -51,6 +52,64 @@ double number(DcmItem *item, const DcmTagKey &key, unsigned long position, doubl
     return item->findAndGetFloat64(key, value, position).good() ? value : fallback;
 }
 
+// A memory stream that can hand dcmtk a factory for re-reading a value later, as a file stream
+// does. With it dcmtk defers loading values longer than the read limit and, before deferring,
+// checks that they fit in the data; without it dcmtk allocates whatever length an element claims.
+class MemoryInputStream : public DcmInputBufferStream {
+public:
+    /// `deferrable` is false for a deflated data set, whose stream positions are not buffer offsets.
+    MemoryInputStream(const uint8_t *data, size_t length, bool deferrable)
+        : data_(data), length_(length), deferrable_(deferrable) {
+        setBuffer(data, static_cast<offile_off_t>(length));
+        setEos();
+    }
+    DcmInputStreamFactory *newFactory() const override;
+
+private:
+    const uint8_t *data_;
+    size_t length_;
+    bool deferrable_;
+};
+
+class MemoryInputStreamFactory : public DcmInputStreamFactory {
+public:
+    MemoryInputStreamFactory(const uint8_t *data, size_t length, offile_off_t offset)
+        : data_(data), length_(length), offset_(offset) {}
+    DcmInputStream *create() const override {
+        auto *stream = new MemoryInputStream(data_, length_, true);
+        stream->skip(offset_);
+        return stream;
+    }
+    DcmInputStreamFactory *clone() const override { return new MemoryInputStreamFactory(*this); }
+    // Not a file: dcmtk only uses this to avoid overwriting the file it is reading from.
+    DcmInputStreamFactoryType ident() const override { return DFT_DcmInputTempFileStreamFactory; }
+
+private:
+    const uint8_t *data_;
+    size_t length_;
+    offile_off_t offset_;
+};
+
+DcmInputStreamFactory *MemoryInputStream::newFactory() const {
+    return deferrable_ ? new MemoryInputStreamFactory(data_, length_, tell()) : nullptr;
+}
+
+/// Values longer than this are loaded from the buffer when first used, after a bounds check.
+constexpr Uint32 deferredValueLength = 4096;
+
+/// Encapsulated transfer syntaxes whose decoders registerCodecsOnce() installs.
+bool hasDecoder(E_TransferSyntax xfer) {
+    switch (xfer) {
+    case EXS_RLELossless:
+    case EXS_JPEGProcess1: case EXS_JPEGProcess2_4: case EXS_JPEGProcess6_8: case EXS_JPEGProcess10_12:
+    case EXS_JPEGProcess14: case EXS_JPEGProcess14SV1:
+    case EXS_JPEGLSLossless: case EXS_JPEGLSLossy:
+        return true;
+    default:
+        return false;
+    }
+}
+
 uint8_t clampByte(double v) { return v < 0 ? 0 : v > 255 ? 255 : static_cast<uint8_t>(v + 0.5); }
 
 // PS3.3 C.7.6.3.1.2: YBR_FULL to RGB for 8-bit samples.
@@ -76,12 +135,21 @@ extern "C" int vigil_dicom_decode(const uint8_t *data, size_t length, uint32_t m
     out->rescale_slope = 1;
     registerCodecsOnce();
 
-    DcmInputBufferStream stream;
-    stream.setBuffer(data, static_cast<offile_off_t>(length));
-    stream.setEos();
+    // dcmtk allocates whatever length an element claims when reading from memory; check first.
+    std::string lengthError;
+    bool deflated = false;
+    switch (vigil::checkElementLengths(data, length, max_pixel_bytes + (64u << 20), lengthError, deflated)) {
+    case vigil::LengthCheck::ok: break;
+    case vigil::LengthCheck::truncated: return fail(out, VIGIL_DICOM_TRUNCATED, "%s", lengthError.c_str());
+    case vigil::LengthCheck::tooLarge: return fail(out, VIGIL_DICOM_LIMIT, "%s", lengthError.c_str());
+    case vigil::LengthCheck::corrupt:
+        return fail(out, VIGIL_DICOM_CORRUPT, "%s", lengthError.empty() ? "malformed element structure" : lengthError.c_str());
+    }
+
+    MemoryInputStream stream(data, length, !deflated);
     DcmFileFormat file;
     file.transferInit();
-    OFCondition status = file.read(stream, EXS_Unknown, EGL_noChange, DCM_MaxReadLength);
+    OFCondition status = file.read(stream, EXS_Unknown, EGL_noChange, deferredValueLength);
     file.transferEnd();
     // A bad status with the whole buffer consumed means the data set stopped mid-element.
     if (status == EC_StreamNotifyClient || (status.bad() && stream.eos()))
@@ -92,6 +160,13 @@ extern "C" int vigil_dicom_decode(const uint8_t *data, size_t length, uint32_t m
     E_TransferSyntax xfer = ds->getOriginalXfer();
     DcmXfer original(xfer);
     snprintf(out->transfer_syntax, sizeof(out->transfer_syntax), "%s", original.getXferID());
+    // A transfer syntax dcmtk has never heard of (e.g. HTJ2K in 3.6.7) is not corrupt data.
+    OFString declared;
+    if (file.getMetaInfo()->findAndGetOFString(DCM_TransferSyntaxUID, declared).good() && !declared.empty() &&
+        DcmXfer(declared.c_str()).getXfer() == EXS_Unknown) {
+        snprintf(out->transfer_syntax, sizeof(out->transfer_syntax), "%s", declared.c_str());
+        return fail(out, VIGIL_DICOM_UNSUPPORTED, "transfer syntax %s is not supported", declared.c_str());
+    }
     copyString(ds, DCM_SOPClassUID, out->sop_class_uid, sizeof(out->sop_class_uid));
     copyString(ds, DCM_SOPInstanceUID, out->sop_instance_uid, sizeof(out->sop_instance_uid));
     copyString(ds, DCM_Modality, out->modality, sizeof(out->modality));
@@ -164,9 +239,15 @@ extern "C" int vigil_dicom_decode(const uint8_t *data, size_t length, uint32_t m
     // Decompress in place with dcmtk's codecs (RLE, JPEG, JPEG-LS) when the file is encapsulated.
     if (original.isEncapsulated()) {
         status = ds->chooseRepresentation(EXS_LittleEndianExplicit, nullptr);
-        if (status.bad() || !ds->canWriteXfer(EXS_LittleEndianExplicit))
-            return fail(out, VIGIL_DICOM_UNSUPPORTED, "cannot decode transfer syntax %s (%s): %s", original.getXferName(),
-                        original.getXferID(), status.bad() ? status.text() : "no codec");
+        if (status.bad() || !ds->canWriteXfer(EXS_LittleEndianExplicit)) {
+            // With a registered decoder a failure means the compressed data is bad; without one,
+            // the transfer syntax is one Vigil does not decode (JPEG 2000, MPEG, ...).
+            if (hasDecoder(xfer))
+                return fail(out, VIGIL_DICOM_CORRUPT, "%s pixel data cannot be decompressed (%s)", original.getXferName(),
+                            status.bad() ? status.text() : "decoder refused it");
+            return fail(out, VIGIL_DICOM_UNSUPPORTED, "transfer syntax %s (%s) is not supported", original.getXferName(),
+                        original.getXferID());
+        }
         // JPEG decoders convert YBR to RGB and update the attribute; read it again.
         ds->findAndGetOFString(DCM_PhotometricInterpretation, photometric);
         ds->findAndGetUint16(DCM_PlanarConfiguration, planar);

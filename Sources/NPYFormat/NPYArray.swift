@@ -101,7 +101,7 @@ public struct NPYArray: Sendable, Equatable {
         let descr = try NPYArray.value(of: "descr", in: header)
         let fortran = try NPYArray.value(of: "fortran_order", in: header)
         let shapeText = try NPYArray.value(of: "shape", in: header)
-        guard fortran == "False" else { throw .unsupported("Fortran-order arrays") }
+        guard fortran == "False" || fortran == "True" else { throw .malformedHeader("fortran_order \(fortran)") }
         let quoted = descr.trimmingCharacters(in: CharacterSet(charactersIn: "'\""))
         var swap = false
         var dtype = DType(rawValue: quoted)
@@ -137,7 +137,32 @@ public struct NPYArray: Sendable, Equatable {
                 bytes[i..<(i + dtype.size)].reverse()
             }
         }
+        if fortran == "True" && shape.count > 1 {
+            bytes = NPYArray.columnMajorToRowMajor(bytes, shape: shape, elementSize: dtype.size)
+        }
         self.init(dtype: dtype, shape: shape, bytes: bytes)
+    }
+
+    /// Reorders a Fortran-order (column-major) array into C order.
+    static func columnMajorToRowMajor(_ bytes: [UInt8], shape: [Int], elementSize: Int) -> [UInt8] {
+        var fortranStrides = [Int](repeating: 1, count: shape.count)
+        for k in 1..<shape.count { fortranStrides[k] = fortranStrides[k - 1] * shape[k - 1] }
+        var out = [UInt8](repeating: 0, count: bytes.count)
+        var index = [Int](repeating: 0, count: shape.count)
+        let count = shape.reduce(1, *)
+        for c in 0..<count {
+            var f = 0
+            for k in 0..<shape.count { f += index[k] * fortranStrides[k] }
+            for b in 0..<elementSize { out[c * elementSize + b] = bytes[f * elementSize + b] }
+            var k = shape.count - 1  // advance the C-order index, last axis fastest
+            while k >= 0 {
+                index[k] += 1
+                if index[k] < shape[k] { break }
+                index[k] = 0
+                k -= 1
+            }
+        }
+        return out
     }
 
     private static func value(of key: String, in header: String) throws(NPYError) -> String {

@@ -143,7 +143,14 @@ public struct ScanDecoder: Sendable {
         do {
             array = try NPYArray(decoding: bytes, maxBytes: limits.maxPixelBytes)
         } catch {
-            throw ScanImageError(input: source, cause: error == .truncated ? .truncated(error.description) : .corrupt(error.description))
+            let cause: ScanImageError.Cause
+            switch error {
+            case .truncated: cause = .truncated(error.description)
+            case .unsupported: cause = .unsupported(error.description)
+            case .tooLarge: cause = .limitExceeded(error.description)
+            default: cause = .corrupt(error.description)
+            }
+            throw ScanImageError(input: source, cause: cause)
         }
         let format: SampleFormat
         switch array.dtype {

@@ -37,10 +37,20 @@ public enum ScanFile {
     /// Writes the bytes through a temporary file and a rename, so a reader never sees half a file.
     public static func write(_ bytes: [UInt8], to path: String) throws(ScanImageError) {
         let url = URL(fileURLWithPath: path)
+        let fm = FileManager.default
+        var isDirectory: ObjCBool = false
+        if fm.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw ScanImageError(input: path, cause: .cannotEncode("is a directory"))
+        }
+        let folder = url.deletingLastPathComponent().path
+        guard fm.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw ScanImageError(input: path, cause: .cannotEncode("no such directory \(folder)"))
+        }
         do {
             try Data(bytes).write(to: url, options: .atomic)
         } catch {
-            throw ScanImageError(input: path, cause: .cannotEncode("\(error.localizedDescription)"))
+            let reason = fm.isWritableFile(atPath: folder) ? "write failed (disk full?)" : "permission denied"
+            throw ScanImageError(input: path, cause: .cannotEncode(reason))
         }
     }
 }

@@ -38,7 +38,7 @@ struct ImageCommand: ParsableCommand {
 
         func run() throws {
             guard let format = ScanEncoder.Format(path: output) else {
-                throw CommandFailure("\(output): unknown output format (use .png, .tiff or .npy)")
+                throw ScanImageError(input: output, cause: .cannotEncode("unknown output format (use .png, .tiff or .npy)"))
             }
             let scan = try decoding.decode(file)
             let bytes = try ScanEncoder.encode(scan, as: format, output: output)
