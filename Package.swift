@@ -10,6 +10,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
@@ -34,10 +35,16 @@ let package = Package(
         .target(name: "NPYFormat"),
         .target(name: "ScanImage", dependencies: ["CCodecs", "CDICOM", "NPYFormat"]),
         .target(name: "Profiles", dependencies: ["ScanImage", "Compute"]),
+        // Generated once from onnx.proto (see Sources/ONNXProto/README.md) and committed.
+        .target(
+            name: "ONNXProto",
+            dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            exclude: ["README.md", "generate.sh", "onnx.proto"]),
+        .target(name: "Engine", dependencies: ["ONNXProto", "Compute", "CBLAS"]),
         .executableTarget(
             name: "vigil",
             dependencies: [
-                "ScanImage", "Profiles", "Compute", "NPYFormat", "CBLAS",
+                "ScanImage", "Profiles", "Engine", "Compute", "NPYFormat", "CBLAS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -28,3 +28,30 @@ public enum VectorMath {
         return m + y + exponent * 0.693359375
     }
 }
+
+extension VectorMath {
+    /// e^x, within about 2 ulp of libm (Cephes' expf); saturates outside ±88.
+    @inlinable
+    public static func exp(_ input: SIMD16<Float>) -> SIMD16<Float> {
+        let x0 = input.clamped(lowerBound: SIMD16(repeating: -87.3), upperBound: SIMD16(repeating: 88.3))
+        let fx = (x0 * 1.44269504088896341 + 0.5).rounded(.down)
+        var x = x0 - fx * 0.693359375
+        x = x - fx * -2.12194440e-4
+        let z = x * x
+        var y: SIMD16<Float> = SIMD16(repeating: 1.9875691500e-4)
+        y = y * x + 1.3981999507e-3
+        y = y * x + 8.3334519073e-3
+        y = y * x + 4.1665795894e-2
+        y = y * x + 1.6666665459e-1
+        y = y * x + 5.0000001201e-1
+        y = y * z + x + 1
+        let exponent = (SIMD16<Int32>(fx) &+ 127) &<< 23
+        return y * unsafeBitCast(exponent, to: SIMD16<Float>.self)
+    }
+
+    /// 1 / (1 + e^−x).
+    @inlinable
+    public static func sigmoid(_ x: SIMD16<Float>) -> SIMD16<Float> {
+        1 / (1 + exp(-x))
+    }
+}

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Engine
 import Profiles
 import ScanImage
 
@@ -7,9 +8,12 @@ import ScanImage
 do {
     var command = try Vigil.parseAsRoot()
     try command.run()
+} catch let error as EngineError {
+    FileHandle.standardError.write(Data("vigil: \(error)\n".utf8))
+    exit(1)
 } catch {
     switch error {
-    case is ScanImageError, is ConfigurationError, is ProfileMismatch, is CommandFailure:
+    case is ScanImageError, is ConfigurationError, is ProfileMismatch, is CommandFailure, is ModelFailure:
         FileHandle.standardError.write(Data("vigil: \(error)\n".utf8))
         exit(1)
     default:

@@ -1,0 +1,166 @@
+import CBLAS
+import Compute
+import Foundation
+
+/// MaxPool, AveragePool, GlobalAveragePool (1-D and 2-D) and a stand-alone BatchNormalization.
+enum Pooling {
+    static func prepare(max isMax: Bool) -> OperatorPrepare {
+        { node, inputs, context throws(EngineError) in
+            let x = try node.required(inputs, 0)
+            guard x.shape.count == 3 || x.shape.count == 4 else { throw node.unsupported("\(x.shape.count - 2)-D pooling") }
+            if node.outputs.count > 1 && !node.outputs[1].isEmpty { throw node.unsupported("the Indices output") }
+            if node.int("storage_order", 0) != 0 { throw node.unsupported("storage_order 1") }
+            guard let kernel = node.ints("kernel_shape") else { throw node.invalid("kernel_shape is missing") }
+            let oneD = x.shape.count == 3
+            let spatial = oneD ? 1 : 2
+            let strides = node.ints("strides") ?? Array(repeating: 1, count: spatial)
+            let dilations = node.ints("dilations") ?? Array(repeating: 1, count: spatial)
+            let pads = node.ints("pads") ?? Array(repeating: 0, count: 2 * spatial)
+            guard kernel.count == spatial, strides.count == spatial, dilations.count == spatial, pads.count == 2 * spatial else {
+                throw node.invalid("kernel_shape/strides/pads do not match \(spatial) spatial axes")
+            }
+            let ceilMode = node.int("ceil_mode", 0) == 1
+            let includePad = node.int("count_include_pad", 0) == 1
+            let autoPad = node.string("auto_pad", "NOTSET")
+            func axis(_ i: Int) -> (out: Int, begin: Int, input: Int) {
+                let input = x.shape[2 + i]
+                let extent = dilations[i] * (kernel[i] - 1) + 1
+                if autoPad != "NOTSET" {
+                    let a = Convolution.axis(input: input, kernel: kernel[i], stride: strides[i], dilation: dilations[i],
+                                             pads: (0, 0), autoPad: autoPad)
+                    return (a.out, a.begin, input)
+                }
+                let span = input + pads[i] + pads[i + spatial] - extent
+                var out = (ceilMode ? (span + strides[i] - 1) / strides[i] : span / strides[i]) + 1
+                // A last window that would start inside the end padding is dropped (ONNX/PyTorch rule).
+                if ceilMode && (out - 1) * strides[i] >= input + pads[i] { out -= 1 }
+                return (out, pads[i], input)
+            }
+            let h = oneD ? (out: 1, begin: 0, input: 1) : axis(0)
+            let w = axis(oneD ? 0 : 1)
+            let (kh, kw) = oneD ? (1, kernel[0]) : (kernel[0], kernel[1])
+            let (sh, sw) = oneD ? (1, strides[0]) : (strides[0], strides[1])
+            let (dh, dw) = oneD ? (1, dilations[0]) : (dilations[0], dilations[1])
+            let planes = x.shape[0] * x.shape[1]
+            let outShape = Array(x.shape.prefix(2)) + (oneD ? [w.out] : [h.out, w.out])
+            // Window ends for count_include_pad count up to the padded edge, not past it.
+            let padEndH = oneD ? 0 : pads[2], padEndW = oneD ? pads[1] : pads[3]
+            let pool = context.pool
+            return PreparedOp(outputs: [(outShape, .float32)], flops: Double(planes * h.out * w.out * kh * kw)) { ins, outs, _ in
+                let src = ins[0]!, dst = outs[0]
+                return { frame in
+                    let input = frame.floats(src), output = frame.floats(dst)
+                    pool.forEachRange(planes) { range in
+                        for p in range {
+                            let xp = input + p * h.input * w.input, yp = output + p * h.out * w.out
+                            for oy in 0..<h.out {
+                                for ox in 0..<w.out {
+                                    var acc: Float = isMax ? -.infinity : 0
+                                    var n = 0
+                                    let y0 = oy * sh - h.begin, x0 = ox * sw - w.begin
+                                    for ky in 0..<kh {
+                                        let iy = y0 + ky * dh
+                                        if iy < 0 || iy >= h.input { continue }
+                                        for kx in 0..<kw {
+                                            let ix = x0 + kx * dw
+                                            if ix < 0 || ix >= w.input { continue }
+                                            let v = xp[iy * w.input + ix]
+                                            if isMax { if v > acc || v.isNaN { acc = v } } else { acc += v }
+                                            n += 1
+                                        }
+                                    }
+                                    if !isMax {
+                                        if includePad {
+                                            let hEnd = min(y0 + (kh - 1) * dh + 1, h.input + padEndH)
+                                            let wEnd = min(x0 + (kw - 1) * dw + 1, w.input + padEndW)
+                                            n = ((hEnd - y0 + dh - 1) / dh) * ((wEnd - x0 + dw - 1) / dw)
+                                        }
+                                        acc /= Float(max(n, 1))
+                                    }
+                                    yp[oy * w.out + ox] = acc
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    static let globalAverage: OperatorPrepare = { node, inputs, context throws(EngineError) in
+        let x = try node.required(inputs, 0)
+        guard x.shape.count >= 3 else { throw node.invalid("input rank \(x.shape.count)") }
+        let planes = x.shape[0] * x.shape[1], size = x.shape.dropFirst(2).reduce(1, *)
+        let outShape = Array(x.shape.prefix(2)) + Array(repeating: 1, count: x.shape.count - 2)
+        let pool = context.pool
+        return PreparedOp(outputs: [(outShape, .float32)], flops: Double(planes * size)) { ins, outs, _ in
+            let src = ins[0]!, dst = outs[0]
+            return { frame in
+                let input = frame.floats(src), output = frame.floats(dst)
+                pool.forEachRange(planes, minimumChunk: max(1, 16384 / max(size, 1))) { range in
+                    for p in range {
+                        var acc: Float = 0
+                        vDSPSum(input + p * size, size, &acc)
+                        output[p] = acc / Float(size)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Inference-mode BatchNormalization as a per-channel affine map (when not folded into a Conv).
+    static let batchNorm: OperatorPrepare = { node, inputs, context throws(EngineError) in
+        let x = try node.required(inputs, 0)
+        if node.int("training_mode", 0) != 0 { throw node.unsupported("training_mode 1") }
+        let scale = try node.constant(inputs, 1, "scale"), bias = try node.constant(inputs, 2, "bias")
+        let mean = try node.constant(inputs, 3, "mean"), variance = try node.constant(inputs, 4, "variance")
+        let epsilon = node.float("epsilon", 1e-5)
+        let channels = x.shape.count > 1 ? x.shape[1] : 1
+        let (a, b) = BatchNormFolding.affine(scale: scale.floats, bias: bias.floats, mean: mean.floats, variance: variance.floats, epsilon: epsilon)
+        let inner = x.shape.dropFirst(2).reduce(1, *), batch = x.shape[0]
+        let pool = context.pool
+        return PreparedOp(outputs: [(x.shape, .float32)], flops: Double(2 * x.count)) { ins, outs, _ in
+            let src = ins[0]!, dst = outs[0]
+            return { frame in
+                let input = frame.floats(src), output = frame.floats(dst)
+                pool.forEachRange(batch * channels) { range in
+                    for nc in range {
+                        let c = nc % channels, s = a[c], t = b[c]
+                        let o = output + nc * inner
+                        if o != input + nc * inner { o.update(from: input + nc * inner, count: inner) }
+                        mapInPlace(o, inner) { $0 * s + t }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// BatchNormalization as y = a·x + b per channel.
+enum BatchNormFolding {
+    static func affine(scale: [Float], bias: [Float], mean: [Float], variance: [Float], epsilon: Float) -> ([Float], [Float]) {
+        var a = [Float](), b = [Float]()
+        for c in 0..<scale.count {
+            let s = scale[c] / (variance[c] + epsilon).squareRoot()
+            a.append(s)
+            b.append(bias[c] - mean[c] * s)
+        }
+        return (a, b)
+    }
+}
+
+/// Sums `count` floats with 16 independent SIMD accumulators.
+func vDSPSum(_ p: UnsafeMutablePointer<Float>, _ count: Int, _ result: inout Float) {
+    var acc = SIMD16<Float>.zero
+    var i = 0
+    while i + 16 <= count {
+        acc += p.load16(i)
+        i += 16
+    }
+    var total = acc.sum()
+    while i < count {
+        total += p[i]
+        i += 1
+    }
+    result = total
+}

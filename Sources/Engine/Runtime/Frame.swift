@@ -1,0 +1,76 @@
+import Foundation
+
+/// Constant float data with a stable address (weights, folded values), allocated once at load.
+public final class ConstantBuffer: @unchecked Sendable {
+    public let pointer: UnsafeMutablePointer<Float>
+    public let count: Int
+
+    public init(_ values: [Float]) {
+        count = values.count
+        pointer = .allocate(capacity: max(1, values.count))
+        values.withUnsafeBufferPointer { pointer.update(from: $0.baseAddress!, count: values.count) }
+    }
+
+    public init(count: Int) {
+        self.count = count
+        pointer = .allocate(capacity: max(1, count))
+        pointer.initialize(repeating: 0, count: max(1, count))
+    }
+
+    deinit { pointer.deallocate() }
+
+    var array: [Float] { Array(UnsafeBufferPointer(start: pointer, count: count)) }
+}
+
+/// Where a value lives while a plan runs.
+enum Location: @unchecked Sendable {
+    /// Float activations: an offset (in floats) into the frame's arena.
+    case arena(Int)
+    /// Integer and boolean tensors computed at run time (small; held by the frame).
+    case frame(Int)
+    /// Known at plan time: a float buffer or an integer tensor.
+    case constantFloats(ConstantBuffer)
+    case constantInts(Tensor)
+}
+
+/// The memory one inference runs in: the arena for float activations and the few run-time
+/// integer tensors. One frame serves one request at a time; concurrent requests use others.
+final class Frame: @unchecked Sendable {
+    let arena: UnsafeMutablePointer<Float>
+    let arenaCount: Int
+    var ints: [Int: Tensor] = [:]
+
+    init(arenaCount: Int) {
+        self.arenaCount = arenaCount
+        arena = .allocate(capacity: max(1, arenaCount))
+        arena.initialize(repeating: 0, count: max(1, arenaCount))
+    }
+
+    deinit { arena.deallocate() }
+
+    func floats(_ location: Location) -> UnsafeMutablePointer<Float> {
+        switch location {
+        case .arena(let offset): return arena + offset
+        case .constantFloats(let buffer): return buffer.pointer
+        default: preconditionFailure("float value expected at \(location)")
+        }
+    }
+
+    func tensor(_ location: Location, shape: [Int], dtype: DataType) -> Tensor {
+        switch location {
+        case .constantInts(let t): return t
+        case .frame(let id): return ints[id]!
+        case .constantFloats(let b): return Tensor(shape: shape, floats: b.array)
+        case .arena(let offset): return Tensor(shape: shape, floats: Array(UnsafeBufferPointer(start: arena + offset, count: shape.reduce(1, *))))
+        }
+    }
+
+    func store(_ tensor: Tensor, at location: Location) {
+        switch location {
+        case .frame(let id): ints[id] = tensor
+        case .arena(let offset):
+            tensor.floats.withUnsafeBufferPointer { (arena + offset).update(from: $0.baseAddress!, count: $0.count) }
+        default: preconditionFailure("cannot store into a constant")
+        }
+    }
+}
