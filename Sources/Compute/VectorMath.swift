@@ -30,13 +30,27 @@ public enum VectorMath {
 }
 
 extension VectorMath {
-    /// e^x, within about 2 ulp of libm (Cephes' expf); saturates outside ±88.
+    /// Lane-wise clamp. `SIMD.clamped(lowerBound:upperBound:)` compiles to a per-lane loop here;
+    /// compare-and-select stays in vector registers.
+    @inlinable
+    public static func clamp(_ v: SIMD16<Float>, _ lo: Float, _ hi: Float) -> SIMD16<Float> {
+        let low = SIMD16<Float>(repeating: lo), high = SIMD16<Float>(repeating: hi)
+        return v.replacing(with: low, where: v .< low).replacing(with: high, where: v .> high)
+    }
+
+    /// e^x, within about 2 ulp of libm (Cephes' expf); saturates outside about ±87.
+    ///
+    /// Rounding and the float-to-integer step use the 1.5·2^23 trick instead of `rounded()` and
+    /// `SIMD16<Int32>(_:)`, which the compiler lowers to one libm call or conversion per lane.
     @inlinable
     public static func exp(_ input: SIMD16<Float>) -> SIMD16<Float> {
-        let x0 = input.clamped(lowerBound: SIMD16(repeating: -87.3), upperBound: SIMD16(repeating: 88.3))
-        let fx = (x0 * 1.44269504088896341 + 0.5).rounded(.down)
-        var x = x0 - fx * 0.693359375
-        x = x - fx * -2.12194440e-4
+        let x0 = clamp(input, -87.3, 88.3)
+        let magic = SIMD16<Float>(repeating: 12_582_912)  // 1.5 · 2^23
+        // n = round(x / ln 2); its integer value sits in the low mantissa bits of n + magic.
+        let shifted = x0 * 1.44269504088896341 + magic
+        let n = shifted - magic
+        var x = x0 - n * 0.693359375
+        x = x - n * -2.12194440e-4
         let z = x * x
         var y: SIMD16<Float> = SIMD16(repeating: 1.9875691500e-4)
         y = y * x + 1.3981999507e-3
@@ -45,8 +59,9 @@ extension VectorMath {
         y = y * x + 1.6666665459e-1
         y = y * x + 5.0000001201e-1
         y = y * z + x + 1
-        let exponent = (SIMD16<Int32>(fx) &+ 127) &<< 23
-        return y * unsafeBitCast(exponent, to: SIMD16<Float>.self)
+        let integer = unsafeBitCast(shifted, to: SIMD16<Int32>.self) &- unsafeBitCast(magic, to: SIMD16<Int32>.self)
+        let scale = unsafeBitCast((integer &+ 127) &<< 23, to: SIMD16<Float>.self)
+        return y * scale
     }
 
     /// 1 / (1 + e^−x).

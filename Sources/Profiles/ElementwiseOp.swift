@@ -21,7 +21,7 @@ enum ElementwiseOp: Sendable {
         case .affine(let scale, let offset):
             map(p, count) { $0 * scale + offset } scalar: { $0 * scale + offset }
         case .clamp(let lo, let hi):
-            map(p, count) { $0.clamped(lowerBound: SIMD16(repeating: lo), upperBound: SIMD16(repeating: hi)) } scalar: {
+            map(p, count) { VectorMath.clamp($0, lo, hi) } scalar: {
                 min(max($0, lo), hi)
             }
         }

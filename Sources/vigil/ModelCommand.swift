@@ -59,7 +59,7 @@ struct ModelCommand: ParsableCommand {
                 times.append(Double(d.seconds) * 1e3 + Double(d.attoseconds) / 1e15)
             }
             times.sort()
-            let summary = try session.planSummary(for: feeds.mapValues(\.shape))
+            let summary = try session.planSummary(for: feeds)
             let median = times[times.count / 2]
             var result = BenchResult(median_ms: median, p10_ms: times[times.count / 10], p90_ms: times[times.count * 9 / 10],
                                      threads: session.pool.threads, runs: times.count, gflops: summary.flops / 1e9,
@@ -79,14 +79,15 @@ struct ModelCommand: ParsableCommand {
         func run() throws {
             let session = try loadSession(model, threads: nil)
             let feeds = try randomInputs(session, shapes: shapes)
-            let summary = try session.planSummary(for: feeds.mapValues(\.shape))
+            let summary = try session.planSummary(for: feeds)
             var ops: [String: Int] = [:]
             for node in try ONNXImporter.load(path: model).nodes { ops[node.op, default: 0] += 1 }
             try printJSON(ModelInfo(
                 inputs: session.inputs.map { .init(name: $0.name, shape: $0.shape.map { $0 ?? -1 }, dtype: "\($0.dtype)") },
                 outputs: session.outputs.map { .init(name: $0.name, shape: summary.outputShapes[$0.name] ?? [], dtype: "\($0.dtype)") },
                 opset: session.graph.opset, operators: ops, nodesAfterFusion: session.graph.nodes.count, planSteps: summary.steps,
-                gflops: summary.flops / 1e9, arenaBytes: summary.arenaBytes, planShapes: feeds.mapValues(\.shape)))
+                flops: summary.flops, gflops: summary.flops / 1e9, arenaBytes: summary.arenaBytes,
+                planShapes: feeds.mapValues(\.shape)))
         }
     }
 }
@@ -116,6 +117,7 @@ struct ModelInfo: Encodable {
     var operators: [String: Int]
     var nodesAfterFusion: Int
     var planSteps: Int
+    var flops: Double
     var gflops: Double
     var arenaBytes: Int
     var planShapes: [String: [Int]]

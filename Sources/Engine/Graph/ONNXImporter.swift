@@ -26,7 +26,7 @@ public enum ONNXImporter {
     static func graph(_ model: Onnx_ModelProto, folder: String) throws(EngineError) -> Graph {
         var opset = 0
         for imp in model.opsetImport where imp.domain.isEmpty || imp.domain == "ai.onnx" { opset = Int(imp.version) }
-        guard (7...23).contains(opset) else { throw EngineError(.unsupported, "opset \(opset) (7 to 23 are supported)") }
+        guard (7...28).contains(opset) else { throw EngineError(.unsupported, "opset \(opset) (7 to 28 are supported)") }
         let g = model.graph
         var initializers: [String: Tensor] = [:]
         for t in g.initializer { initializers[t.name] = try tensor(t, folder: folder) }

@@ -21,13 +21,13 @@ enum Activation: Sendable, Equatable {
         case .relu: mapInPlace(p, count) { $0.replacing(with: 0, where: $0 .< 0) }
         case .leakyRelu(let a): mapInPlace(p, count) { $0.replacing(with: $0 * a, where: $0 .< 0) }
         case .clip(let lo, let hi):
-            mapInPlace(p, count) { $0.clamped(lowerBound: .init(repeating: lo), upperBound: .init(repeating: hi)) }
+            mapInPlace(p, count) { VectorMath.clamp($0, lo, hi) }
         case .sigmoid: mapInPlace(p, count) { VectorMath.sigmoid($0) }
         case .silu: mapInPlace(p, count) { $0 * VectorMath.sigmoid($0) }
         case .hardSigmoid(let a, let b):
-            mapInPlace(p, count) { ($0 * a + b).clamped(lowerBound: .zero, upperBound: .one) }
+            mapInPlace(p, count) { VectorMath.clamp($0 * a + b, 0, 1) }
         case .hardSwish:
-            mapInPlace(p, count) { $0 * ($0 * (1 / 6) + 0.5).clamped(lowerBound: .zero, upperBound: .one) }
+            mapInPlace(p, count) { $0 * VectorMath.clamp($0 * (1 / 6) + 0.5, 0, 1) }
         case .tanh: for i in 0..<count { p[i] = Foundation.tanh(p[i]) }
         }
     }

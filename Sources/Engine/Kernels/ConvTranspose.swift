@@ -4,7 +4,7 @@ import Compute
 enum ConvTranspose {
     static let prepare: OperatorPrepare = { node, inputs, context throws(EngineError) in
         let x = try node.required(inputs, 0)
-        let w = try node.constant(inputs, 1, "the weights")
+        let w = try node.required(inputs, 1)
         guard x.shape.count == 4 || x.shape.count == 3, w.shape.count == x.shape.count else { throw node.unsupported("\(x.shape.count - 2)-D ConvTranspose") }
         let oneD = x.shape.count == 3
         let group = node.int("group", 1)
@@ -34,7 +34,8 @@ enum ConvTranspose {
             let wanted = Array(shape.suffix(spatial))
             for i in 0..<spatial {
                 let total = unpadded(i) - wanted[i]
-                let half = total / 2
+                // Floor division, as the reference does: a negative total pads the end, not the start.
+                let half = Int((Double(total) / 2).rounded(.down))
                 (pads[i], pads[i + spatial]) = autoPad == "SAME_UPPER" ? (half, total - half) : (total - half, half)
             }
             outSpatial = wanted
@@ -43,12 +44,11 @@ enum ConvTranspose {
         let (sh, sw) = oneD ? (1, strides[0]) : (strides[0], strides[1])
         let (dh, dw) = oneD ? (1, dilations[0]) : (dilations[0], dilations[1])
         let (pt, pl) = oneD ? (0, pads[0]) : (pads[0], pads[1])
-        var bias = [Float](repeating: 0, count: m)
-        if inputs.count > 2, inputs[2] != nil { bias = try node.constant(inputs, 2, "bias").floats }
-        let weights = w.floats, biases = bias
+        let hasBias = inputs.count > 2 && inputs[2] != nil
         let outShape = [n, m] + (oneD ? [outW] : [outH, outW])
-        return Steps.tensors([(outShape, .float32)], inputs: [inputs[0]]) { t in
-            let input = t[0]!.floats
+        var prepared = Steps.tensors([(outShape, .float32)], inputs: inputs) { t in
+            let input = t[0]!.floats, weights = t[1]!.floats
+            let biases = hasBias ? t[2]!.floats : [Float](repeating: 0, count: m)
             var out = [Float](repeating: 0, count: n * m * outH * outW)
             let cPerGroup = c / group
             for b in 0..<n {
@@ -76,5 +76,7 @@ enum ConvTranspose {
             }
             return [Tensor(shape: outShape, floats: out)]
         }
+        prepared.flops = 2.0 * Double(n * c * inH * inW * mPerGroup * kh * kw)
+        return prepared
     }
 }

@@ -55,12 +55,12 @@ enum Convolution {
         guard g.group > 0, g.channels % g.group == 0, g.filters % g.group == 0, w[1] * g.group == g.channels else {
             throw node.invalid("weights \(w) do not match input \(x) with group \(g.group)")
         }
-        let strides = node.ints("strides") ?? [1, 1]
-        let dilations = node.ints("dilations") ?? [1, 1]
-        let pads = node.ints("pads") ?? [0, 0, 0, 0]
+        let spatial = oneD ? 1 : 2
+        let strides = node.ints("strides") ?? Array(repeating: 1, count: spatial)
+        let dilations = node.ints("dilations") ?? Array(repeating: 1, count: spatial)
+        let pads = node.ints("pads") ?? Array(repeating: 0, count: 2 * spatial)
         let autoPad = node.string("auto_pad", "NOTSET")
         if let ks = node.ints("kernel_shape"), ks != Array(w.dropFirst(2)) { throw node.invalid("kernel_shape \(ks) does not match weights \(w)") }
-        let spatial = oneD ? 1 : 2
         guard strides.count == spatial, dilations.count == spatial, pads.count == 2 * spatial else {
             throw node.invalid("strides/dilations/pads do not match \(spatial) spatial axes")
         }
@@ -82,31 +82,32 @@ enum Convolution {
 
     static let prepare: OperatorPrepare = { node, inputs, context throws(EngineError) in
         let x = try node.required(inputs, 0)
-        let weights = try node.constant(inputs, 1, "the weights")
-        let g = try geometry(node, x: x.shape, w: weights.shape)
-        var bias = [Float](repeating: 0, count: g.filters)
-        if inputs.count > 2, let b = inputs[2] {
-            guard let t = b.constant else { throw node.unsupported("a run-time bias") }
-            bias = t.floats
-        }
+        let w = try node.required(inputs, 1)
+        let g = try geometry(node, x: x.shape, w: w.shape)
+        let hasBias = inputs.count > 2 && inputs[2] != nil
         let activation = try FusedActivation.read(node)
         let outShape = x.shape.count == 3 ? [g.batch, g.filters, g.outW] : [g.batch, g.filters, g.outH, g.outW]
         let flops = 2.0 * Double(g.batch * g.filters * g.columns * g.patch)
-        let packedWeights = ConstantBuffer(weights.floats)
-        let packedBias = ConstantBuffer(bias)
+        let zeroBias = ConstantBuffer(count: g.filters)
         let pool = context.pool
         let threads = pool.threads
-        let chunk = (g.columns + threads - 1) / threads
+        // Large images split their output columns across threads; small ones (deep layers,
+        // a few hundred pixels) split the filters instead, each thread unfolding the whole
+        // input, because a GEMM a few dozen columns wide runs far below peak.
+        let splitFilters = threads > 1 && g.columns < 384 * threads && g.filters / g.group >= 2 * threads
+        let chunk = splitFilters ? g.columns : (g.columns + threads - 1) / threads
         let scratch = g.isDepthwise || g.isPointwise ? 0 : threads * g.patch * chunk
         return PreparedOp(outputs: [(outShape, .float32)], scratch: scratch, flops: flops) { ins, outs, scratchOffset in
-            let src = ins[0]!, dst = outs[0]
+            // Weights and bias are constants bound once by the planner (or, rarely, graph inputs).
+            let src = ins[0]!, dst = outs[0], weights = ins[1]!, biasLocation = hasBias ? ins[2] : nil
             return { frame in
                 let input = frame.floats(src), output = frame.floats(dst)
+                let w = frame.floats(weights), b = biasLocation.map { frame.floats($0) } ?? zeroBias.pointer
                 if g.isDepthwise {
-                    depthwise(g, input, packedWeights.pointer, packedBias.pointer, output, activation, pool)
+                    depthwise(g, input, w, b, output, activation, pool)
                 } else {
-                    gemmConvolution(g, input, packedWeights.pointer, packedBias.pointer, output, activation, pool,
-                                    scratch: frame.arena + scratchOffset, chunk: chunk)
+                    gemmConvolution(g, input, w, b, output, activation, pool, scratch: frame.arena + scratchOffset,
+                                    chunk: chunk, splitFilters: splitFilters)
                 }
             }
         }
@@ -114,35 +115,38 @@ enum Convolution {
 
     static func gemmConvolution(_ g: Geometry, _ input: UnsafeMutablePointer<Float>, _ weights: UnsafeMutablePointer<Float>,
                                 _ bias: UnsafeMutablePointer<Float>, _ output: UnsafeMutablePointer<Float>,
-                                _ activation: Activation, _ pool: WorkerPool, scratch: UnsafeMutablePointer<Float>, chunk: Int) {
+                                _ activation: Activation, _ pool: WorkerPool, scratch: UnsafeMutablePointer<Float>,
+                                chunk: Int, splitFilters: Bool) {
         let columns = g.columns
         let k = g.patch
         let cPerGroup = g.channels / g.group, mPerGroup = g.filters / g.group
         let planeIn = g.height * g.width
-        let slices = (columns + chunk - 1) / chunk
+        let jobs = splitFilters ? pool.threads : (columns + chunk - 1) / chunk
         for n in 0..<g.batch {
             let x = input + n * g.channels * planeIn
             let y = output + n * g.filters * columns
-            pool.forEachRange(slices) { range in
-                for slice in range {
-                    let c0 = slice * chunk, c1 = min(columns, c0 + chunk)
-                    let width = c1 - c0
-                    let cols = scratch + slice * k * chunk
+            pool.forEachRange(jobs) { range in
+                for job in range {
+                    // Either a slice of columns with every filter, or every column with a slice of filters.
+                    let c0 = splitFilters ? 0 : job * chunk, c1 = splitFilters ? columns : min(columns, c0 + chunk)
+                    let m0 = splitFilters ? job * mPerGroup / jobs : 0, m1 = splitFilters ? (job + 1) * mPerGroup / jobs : mPerGroup
+                    let width = c1 - c0, rows = m1 - m0
+                    let cols = scratch + job * k * chunk
                     for grp in 0..<g.group {
                         let xg = x + grp * cPerGroup * planeIn
-                        let wg = weights + grp * mPerGroup * k
-                        let yg = y + grp * mPerGroup * columns + c0
+                        let wg = weights + (grp * mPerGroup + m0) * k
+                        let yg = y + (grp * mPerGroup + m0) * columns + c0
                         if g.isPointwise {
-                            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(mPerGroup), Int32(width), Int32(k),
+                            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(width), Int32(k),
                                         1, wg, Int32(k), xg + c0, Int32(columns), 0, yg, Int32(columns))
                         } else {
                             im2col(g, xg, cPerGroup, c0, c1, cols)
-                            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(mPerGroup), Int32(width), Int32(k),
+                            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(width), Int32(k),
                                         1, wg, Int32(k), cols, Int32(width), 0, yg, Int32(columns))
                         }
-                        for m in 0..<mPerGroup {
+                        for m in 0..<rows {
                             let row = yg + m * columns
-                            let b = bias[grp * mPerGroup + m]
+                            let b = bias[grp * mPerGroup + m0 + m]
                             mapInPlace(row, width) { $0 + b }
                             activation.apply(row, width)
                         }
@@ -152,7 +156,8 @@ enum Convolution {
         }
     }
 
-    /// Columns c0..<c1 of the unfolded input: row (c, ky, kx), column = output pixel.
+    /// Columns c0..<c1 of the unfolded input: row (c, ky, kx), column = output pixel. Works one
+    /// output row at a time so the interior of each row is a straight (or strided) copy.
     static func im2col(_ g: Geometry, _ x: UnsafeMutablePointer<Float>, _ channels: Int, _ c0: Int, _ c1: Int,
                        _ cols: UnsafeMutablePointer<Float>) {
         let width = c1 - c0
@@ -162,13 +167,32 @@ enum Convolution {
             for ky in 0..<g.kh {
                 for kx in 0..<g.kw {
                     let dst = cols + row * width
-                    var oy = c0 / g.outW, ox = c0 % g.outW
-                    for j in 0..<width {
+                    let dx = kx * g.dilationW - g.padLeft
+                    // Output columns whose input column lies inside the image, for this tap.
+                    let oxStart = min(g.outW, max(0, (-dx + g.strideW - 1) / g.strideW))
+                    let oxEnd = max(oxStart, min(g.outW, (g.width - 1 - dx) / g.strideW + 1))
+                    var p = c0
+                    while p < c1 {
+                        let oy = p / g.outW, ox0 = p % g.outW
+                        let ox1 = min(g.outW, ox0 + (c1 - p))
+                        let out = dst + (p - c0) - ox0
                         let iy = oy * g.strideH - g.padTop + ky * g.dilationH
-                        let ix = ox * g.strideW - g.padLeft + kx * g.dilationW
-                        dst[j] = iy >= 0 && iy < g.height && ix >= 0 && ix < g.width ? plane[iy * g.width + ix] : 0
-                        ox += 1
-                        if ox == g.outW { ox = 0; oy += 1 }
+                        if iy < 0 || iy >= g.height {
+                            (out + ox0).update(repeating: 0, count: ox1 - ox0)
+                        } else {
+                            let src = plane + iy * g.width + dx
+                            let lo = max(ox0, oxStart), hi = min(ox1, oxEnd)
+                            if lo > ox0 { (out + ox0).update(repeating: 0, count: lo - ox0) }
+                            if hi > lo {
+                                if g.strideW == 1 {
+                                    (out + lo).update(from: src + lo, count: hi - lo)
+                                } else {
+                                    for ox in lo..<hi { out[ox] = src[ox * g.strideW] }
+                                }
+                            }
+                            if ox1 > max(hi, lo) { (out + max(hi, lo)).update(repeating: 0, count: ox1 - max(hi, lo)) }
+                        }
+                        p += ox1 - ox0
                     }
                     row += 1
                 }

@@ -11,7 +11,7 @@ enum ElementwiseOperators {
             let f = try activation(node, inputs)
             let n = x.count
             let pool = context.pool
-            return PreparedOp(outputs: [(x.shape, .float32)], flops: Double(n)) { ins, outs, _ in
+            return PreparedOp(outputs: [(x.shape, .float32)]) { ins, outs, _ in
                 let src = ins[0]!, dst = outs[0]
                 return { frame in
                     let s = frame.floats(src), d = frame.floats(dst)
@@ -36,7 +36,7 @@ enum ElementwiseOperators {
             }
             let n = x.count
             let pool = context.pool
-            return PreparedOp(outputs: [(x.shape, .float32)], flops: Double(n)) { ins, outs, _ in
+            return PreparedOp(outputs: [(x.shape, .float32)]) { ins, outs, _ in
                 let src = ins[0]!, dst = outs[0]
                 return { frame in
                     let s = frame.floats(src), d = frame.floats(dst)
@@ -60,7 +60,7 @@ enum ElementwiseOperators {
         "HardSigmoid": unary { node, _ in .hardSigmoid(alpha: node.float("alpha", 0.2), beta: node.float("beta", 0.5)) },
         "HardSwish": unary { _, _ in .hardSwish },
         "Tanh": unary { _, _ in .tanh },
-        "Clip": unary { node, inputs throws(EngineError) in try clipBounds(node, inputs) },
+        "Clip": clip,
         "Sqrt": math({ $0.squareRoot() }, vector: { $0.squareRoot() }),
         "Exp": math({ Foundation.exp($0) }, vector: { VectorMath.exp($0) }),
         "Log": math({ Foundation.log($0) }),
@@ -70,6 +70,21 @@ enum ElementwiseOperators {
         "Floor": math({ $0.rounded(.down) }, vector: { $0.rounded(.down) }),
         "Ceil": math({ $0.rounded(.up) }, vector: { $0.rounded(.up) }),
     ]
+
+    /// Clip with bounds known at plan time runs as a fused-style activation; run-time bounds
+    /// (graph inputs) are read on each run.
+    static let clip: OperatorPrepare = { node, inputs, context throws(EngineError) in
+        let dynamicBounds = inputs.dropFirst().contains { $0 != nil && $0!.constant == nil }
+        guard dynamicBounds else { return try unary { node, inputs throws(EngineError) in try clipBounds(node, inputs) }(node, inputs, context) }
+        let x = try node.required(inputs, 0)
+        return Steps.tensors([(x.shape, x.dtype)], inputs: inputs) { t in
+            let lo = t.count > 1 && t[1] != nil ? t[1]!.value(0) : -Double.greatestFiniteMagnitude
+            let hi = t.count > 2 && t[2] != nil ? t[2]!.value(0) : Double.greatestFiniteMagnitude
+            let v = t[0]!
+            if v.dtype.isFloat { return [Tensor(shape: v.shape, floats: v.floats.map { min(max($0, Float(lo)), Float(hi)) })] }
+            return [Tensor(shape: v.shape, ints: v.ints.map { Int64(min(max(Double($0), lo), hi)) }, dtype: v.dtype)]
+        }
+    }
 
     /// Clip's bounds: attributes before opset 11, optional constant inputs from 11 on.
     static func clipBounds(_ node: Node, _ inputs: [Operand?]) throws(EngineError) -> Activation {
@@ -96,6 +111,16 @@ enum ElementwiseOperators {
             guard let shape = Shapes.broadcast([a.shape, b.shape]) else {
                 throw node.invalid("shapes \(a.shape) and \(b.shape) do not broadcast")
             }
+            if kind == .pow, a.dtype != b.dtype {
+                // Pow's exponent may have another type than its base; the result has the base's.
+                let sa = Shapes.broadcastStrides(a.shape, to: shape), sb = Shapes.broadcastStrides(b.shape, to: shape)
+                return Steps.tensors([(shape, a.dtype)], inputs: inputs) { t in
+                    var out = [Double](repeating: 0, count: Shapes.count(shape))
+                    forEachBroadcast(shape, sa, sb) { i, ia, ib in out[i] = Foundation.pow(t[0]!.value(ia), t[1]!.value(ib)) }
+                    return [a.dtype.isFloat ? Tensor(shape: shape, floats: out.map { Float($0) })
+                            : Tensor(shape: shape, ints: out.map { Int64(exactly: $0.rounded(.towardZero)) ?? 0 }, dtype: a.dtype)]
+                }
+            }
             if !a.dtype.isFloat || !b.dtype.isFloat {
                 guard a.dtype == b.dtype else { throw node.invalid("mixed types \(a.dtype) and \(b.dtype)") }
                 let sa = Shapes.broadcastStrides(a.shape, to: shape), sb = Shapes.broadcastStrides(b.shape, to: shape)
@@ -109,7 +134,7 @@ enum ElementwiseOperators {
             let n = Shapes.count(shape)
             let sa = Shapes.broadcastStrides(a.shape, to: shape), sb = Shapes.broadcastStrides(b.shape, to: shape)
             let pool = context.pool
-            return PreparedOp(outputs: [(shape, .float32)], flops: Double(n)) { ins, outs, _ in
+            return PreparedOp(outputs: [(shape, .float32)]) { ins, outs, _ in
                 let la = ins[0]!, lb = ins[1]!, lo = outs[0]
                 return { frame in
                     let pa = frame.floats(la), pb = frame.floats(lb), po = frame.floats(lo)

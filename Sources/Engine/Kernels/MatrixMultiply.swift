@@ -11,24 +11,23 @@ enum MatrixMultiply {
         let m = transA ? a.shape[1] : a.shape[0], k = transA ? a.shape[0] : a.shape[1]
         let n = transB ? b.shape[0] : b.shape[1]
         guard (transB ? b.shape[1] : b.shape[0]) == k else { throw node.invalid("inner dimensions differ: \(a.shape), \(b.shape)") }
-        var cValues: [Float]? = nil
+        // C is broadcast to the output once per run, then the GEMM accumulates onto it (beta).
+        var cStrides: [Int]? = nil
         if inputs.count > 2, let c = inputs[2] {
-            guard let t = c.constant else { throw node.unsupported("a run-time C input") }
-            guard let s = Shapes.broadcast([t.shape, [m, n]]), s == [m, n] else { throw node.invalid("C \(t.shape) does not broadcast to [\(m), \(n)]") }
-            // Expanded once to the output shape so the GEMM can accumulate onto it (beta).
-            var full = [Float](repeating: 0, count: m * n)
-            let st = Shapes.broadcastStrides(t.shape, to: [m, n])
-            ElementwiseOperators.forEachBroadcast([m, n], st, st) { i, ia, _ in full[i] = t.floats[ia] }
-            cValues = full
+            guard let s = Shapes.broadcast([c.shape, [m, n]]), s == [m, n] else { throw node.invalid("C \(c.shape) does not broadcast to [\(m), \(n)]") }
+            cStrides = Shapes.broadcastStrides(c.shape, to: [m, n])
         }
-        let c = cValues.map(ConstantBuffer.init)
+        let hasC = cStrides != nil, broadcastC = cStrides ?? []
         let pool = context.pool
-        let useBeta: Float = c == nil ? 0 : beta
+        let useBeta: Float = hasC ? beta : 0
         return PreparedOp(outputs: [([m, n], .float32)], flops: 2.0 * Double(m * n * k)) { ins, outs, _ in
-            let la = ins[0]!, lb = ins[1]!, lo = outs[0]
+            let la = ins[0]!, lb = ins[1]!, lo = outs[0], lc = hasC ? ins[2] : nil
             return { frame in
                 let pa = frame.floats(la), pb = frame.floats(lb), po = frame.floats(lo)
-                if let c { po.update(from: c.pointer, count: m * n) }
+                if let lc {
+                    let pc = frame.floats(lc)
+                    ElementwiseOperators.forEachBroadcast([m, n], broadcastC, broadcastC) { i, ic, _ in po[i] = pc[ic] }
+                }
                 // Split the rows of the output (or its columns when there is one row).
                 pool.forEachRange(m > 1 ? m : n, minimumChunk: 8) { r in
                     if m > 1 {

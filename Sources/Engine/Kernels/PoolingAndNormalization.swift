@@ -46,7 +46,7 @@ enum Pooling {
             // Window ends for count_include_pad count up to the padded edge, not past it.
             let padEndH = oneD ? 0 : pads[2], padEndW = oneD ? pads[1] : pads[3]
             let pool = context.pool
-            return PreparedOp(outputs: [(outShape, .float32)], flops: Double(planes * h.out * w.out * kh * kw)) { ins, outs, _ in
+            return PreparedOp(outputs: [(outShape, .float32)]) { ins, outs, _ in
                 let src = ins[0]!, dst = outs[0]
                 return { frame in
                     let input = frame.floats(src), output = frame.floats(dst)
@@ -93,7 +93,7 @@ enum Pooling {
         let planes = x.shape[0] * x.shape[1], size = x.shape.dropFirst(2).reduce(1, *)
         let outShape = Array(x.shape.prefix(2)) + Array(repeating: 1, count: x.shape.count - 2)
         let pool = context.pool
-        return PreparedOp(outputs: [(outShape, .float32)], flops: Double(planes * size)) { ins, outs, _ in
+        return PreparedOp(outputs: [(outShape, .float32)]) { ins, outs, _ in
             let src = ins[0]!, dst = outs[0]
             return { frame in
                 let input = frame.floats(src), output = frame.floats(dst)
@@ -112,17 +112,17 @@ enum Pooling {
     static let batchNorm: OperatorPrepare = { node, inputs, context throws(EngineError) in
         let x = try node.required(inputs, 0)
         if node.int("training_mode", 0) != 0 { throw node.unsupported("training_mode 1") }
-        let scale = try node.constant(inputs, 1, "scale"), bias = try node.constant(inputs, 2, "bias")
-        let mean = try node.constant(inputs, 3, "mean"), variance = try node.constant(inputs, 4, "variance")
+        for i in 1...4 { _ = try node.required(inputs, i) }
         let epsilon = node.float("epsilon", 1e-5)
         let channels = x.shape.count > 1 ? x.shape[1] : 1
-        let (a, b) = BatchNormFolding.affine(scale: scale.floats, bias: bias.floats, mean: mean.floats, variance: variance.floats, epsilon: epsilon)
         let inner = x.shape.dropFirst(2).reduce(1, *), batch = x.shape[0]
         let pool = context.pool
-        return PreparedOp(outputs: [(x.shape, .float32)], flops: Double(2 * x.count)) { ins, outs, _ in
-            let src = ins[0]!, dst = outs[0]
+        return PreparedOp(outputs: [(x.shape, .float32)]) { ins, outs, _ in
+            let src = ins[0]!, dst = outs[0], params = (1...4).map { ins[$0]! }
             return { frame in
                 let input = frame.floats(src), output = frame.floats(dst)
+                let p = params.map { UnsafeBufferPointer(start: frame.floats($0), count: channels) }
+                let (a, b) = BatchNormFolding.affine(scale: Array(p[0]), bias: Array(p[1]), mean: Array(p[2]), variance: Array(p[3]), epsilon: epsilon)
                 pool.forEachRange(batch * channels) { range in
                     for nc in range {
                         let c = nc % channels, s = a[c], t = b[c]

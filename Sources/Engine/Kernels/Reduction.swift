@@ -12,7 +12,7 @@ enum Reduction {
         let n = context.opset < 13 ? x.shape.dropFirst(axis).reduce(1, *) : x.shape[axis]
         let inner = context.opset < 13 ? 1 : x.shape.dropFirst(axis + 1).reduce(1, *)
         let pool = context.pool
-        return PreparedOp(outputs: [(x.shape, .float32)], flops: Double(4 * x.count)) { ins, outs, _ in
+        return PreparedOp(outputs: [(x.shape, .float32)]) { ins, outs, _ in
             let src = ins[0]!, dst = outs[0]
             return { frame in
                 let input = frame.floats(src), output = frame.floats(dst)
@@ -62,9 +62,16 @@ enum Reduction {
                 }
                 if mean { acc = acc.map { $0 / Double(perOutput) } }
                 return [v.dtype.isFloat ? Tensor(shape: outShape, floats: acc.map { Float($0) })
-                        : Tensor(shape: outShape, ints: acc.map { Int64($0) }, dtype: v.dtype)]
+                        : Tensor(shape: outShape, ints: acc.map { integerResult($0, v.dtype) }, dtype: v.dtype)]
             }
         }
+    }
+
+    /// An integer reduction result; an empty ReduceMax gives the type's smallest value (false for bool).
+    static func integerResult(_ v: Double, _ dtype: DataType) -> Int64 {
+        if v.isFinite { return Int64(v) }
+        if dtype == .bool { return v < 0 ? 0 : 1 }
+        return v < 0 ? Int64.min : Int64.max
     }
 
     static let argmax: OperatorPrepare = { node, inputs, _ throws(EngineError) in

@@ -10,7 +10,14 @@ enum Resize {
         let mode = node.string("mode", "nearest")
         guard mode == "nearest" || mode == "linear" else { throw node.unsupported("mode \(mode)") }
         if node.int("antialias", 0) != 0 { throw node.unsupported("antialias 1") }
-        if node.ints("axes") != nil { throw node.unsupported("the axes attribute") }
+        // Opset 18 `axes`: scales and sizes name only these axes; the others keep their size.
+        let axes: [Int]
+        if let given = node.ints("axes") {
+            axes = given.map { $0 < 0 ? $0 + rank : $0 }
+            guard axes.allSatisfy({ (0..<rank).contains($0) }), Set(axes).count == axes.count else { throw node.invalid("axes \(given)") }
+        } else {
+            axes = Array(0..<rank)
+        }
         if node.string("keep_aspect_ratio_policy", "stretch") != "stretch" { throw node.unsupported("keep_aspect_ratio_policy") }
         let coordinateMode = node.string("coordinate_transformation_mode", context.opset < 11 ? "asymmetric" : "half_pixel")
         guard ["half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric", "tf_half_pixel_for_nn"].contains(coordinateMode) else {
@@ -21,9 +28,19 @@ enum Resize {
         var sizes: [Int]? = nil
         let scalesIndex = context.opset < 11 || inputs.count == 2 ? 1 : 2
         if inputs.count > scalesIndex, let s = inputs[scalesIndex], s.count > 0 {
-            scales = try node.constant(inputs, scalesIndex, "scales").floats.map(Double.init)
+            let given = try node.constant(inputs, scalesIndex, "scales").floats.map(Double.init)
+            guard given.count == axes.count else { throw node.invalid("scales \(given) for \(axes.count) axes") }
+            var full = [Double](repeating: 1, count: rank)
+            for (a, v) in zip(axes, given) { full[a] = v }
+            scales = full
         }
-        if inputs.count > 3, let s = inputs[3], s.count > 0 { sizes = try node.constant(inputs, 3, "sizes").intValues }
+        if inputs.count > 3, let s = inputs[3], s.count > 0 {
+            let given = try node.constant(inputs, 3, "sizes").intValues
+            guard given.count == axes.count else { throw node.invalid("sizes \(given) for \(axes.count) axes") }
+            var full = x.shape
+            for (a, v) in zip(axes, given) { full[a] = v }
+            sizes = full
+        }
         var outShape = x.shape
         if let sizes {
             guard sizes.count == rank else { throw node.invalid("sizes \(sizes) for rank \(rank)") }

@@ -20,7 +20,9 @@ enum ShapeOperators {
 
     static let flatten: OperatorPrepare = { node, inputs, _ throws(EngineError) in
         let x = try node.required(inputs, 0)
-        guard let axis = Shapes.axis(node.int("axis", 1), rank: x.shape.count + 1) else { throw node.invalid("axis out of range") }
+        let rank = x.shape.count, requested = node.int("axis", 1)
+        let axis = requested < 0 ? requested + rank : requested
+        guard (0...rank).contains(axis) else { throw node.invalid("axis \(requested) out of range for rank \(rank)") }
         return Steps.copy(x, to: [x.shape.prefix(axis).reduce(1, *), x.shape.dropFirst(axis).reduce(1, *)])
     }
 
@@ -125,7 +127,8 @@ enum ShapeOperators {
         var pads = node.ints("pads") ?? []
         var value: Float = node.float("value", 0)
         if pads.isEmpty { pads = try node.constant(inputs, 1, "pads").intValues }
-        if inputs.count > 2, inputs[2] != nil { value = Float(try node.constant(inputs, 2, "constant_value").value(0)) }
+        let runtimeValue = inputs.count > 2 && inputs[2] != nil && inputs[2]!.constant == nil
+        if inputs.count > 2, let v = inputs[2], let known = v.constant { value = Float(known.value(0)) }
         var axes = Array(0..<rank)
         if inputs.count > 3, inputs[3] != nil {
             axes = try node.constant(inputs, 3, "axes").intValues.map { $0 < 0 ? $0 + rank : $0 }
@@ -154,6 +157,19 @@ enum ShapeOperators {
             outShape[axis] = length
         }
         let table = Steps.axisTable(inputShape: x.shape, outputShape: outShape, map: map)
+        if runtimeValue {
+            // The fill value is a graph input: read it on each run.
+            let padded = outShape
+            return Steps.tensors([(padded, x.dtype)], inputs: [inputs[0], nil, inputs[2]]) { t in
+                let data = t[0]!, fill = t[2]!
+                if data.dtype.isFloat {
+                    let f = Float(fill.value(0))
+                    return [Tensor(shape: padded, floats: table.map { $0 >= 0 ? data.floats[Int($0)] : f })]
+                }
+                let f = Int64(fill.value(0))
+                return [Tensor(shape: padded, ints: table.map { $0 >= 0 ? data.ints[Int($0)] : f }, dtype: data.dtype)]
+            }
+        }
         return Steps.gather(x, outputShape: outShape, table: table, fill: value, pool: context.pool)
     }
 

@@ -55,8 +55,9 @@ enum Steps {
         return PreparedOp(outputs: outputs) { inputs, outs, _ in
             { frame in
                 var values: [Tensor?] = []
-                for (i, loc) in inputs.enumerated() {
-                    values.append(loc.map { frame.tensor($0, shape: shapes[i], dtype: dtypes[i]) })
+                // Only the operands the operator asked for are read (not, say, constant weights).
+                for i in 0..<min(inputs.count, shapes.count) {
+                    values.append(inputs[i].map { frame.tensor($0, shape: shapes[i], dtype: dtypes[i]) })
                 }
                 for (t, loc) in zip(compute(values), outs) { frame.store(t, at: loc) }
             }

@@ -28,7 +28,7 @@ public final class InferenceSession: @unchecked Sendable {
         self.pool = pool
         // Plan once with the declared shapes when they are all fixed, so attribute and shape
         // errors surface at load too.
-        let fixed = self.graph.inputs.allSatisfy { $0.shape.allSatisfy { $0 != nil } }
+        let fixed = self.graph.inputs.allSatisfy { $0.dtype.isFloat && $0.shape.allSatisfy { $0 != nil } }
         if fixed {
             _ = try plan(for: Dictionary(uniqueKeysWithValues: self.graph.inputs.map { ($0.name, $0.shape.map { $0! }) }))
         } else {
@@ -49,16 +49,21 @@ public final class InferenceSession: @unchecked Sendable {
     public var inputs: [ValueInfo] { graph.inputs }
     public var outputs: [ValueInfo] { graph.outputs }
 
-    /// The plan for these input shapes, built on first use.
-    func plan(for shapes: [String: [Int]]) throws(EngineError) -> Plan {
-        let key = graph.inputs.flatMap { (shapes[$0.name] ?? []) + [-1] }
+    /// The plan for these input shapes (and integer input values), built on first use.
+    func plan(for shapes: [String: [Int]], integerInputs: [String: Tensor] = [:]) throws(EngineError) -> Plan {
+        var key: [Int] = []
+        for info in graph.inputs {
+            key += (shapes[info.name] ?? []) + [-1]
+            if let t = integerInputs[info.name] { key += t.ints.map { Int($0) } + [-2] }
+        }
         lock.lock()
         if let p = plans[key] {
             lock.unlock()
             return p
         }
         lock.unlock()
-        let p = try Plan.build(graph: graph, inputShapes: shapes, context: PlanContext(pool: pool, opset: graph.opset))
+        let p = try Plan.build(graph: graph, inputShapes: shapes, integerInputs: integerInputs,
+                               context: PlanContext(pool: pool, opset: graph.opset))
         lock.lock()
         defer { lock.unlock() }
         if let existing = plans[key] { return existing }
@@ -79,7 +84,8 @@ public final class InferenceSession: @unchecked Sendable {
                 throw EngineError(.badInput, "input '\(info.name)' is \(t.dtype), the model expects \(info.dtype)")
             }
         }
-        let plan = try plan(for: inputs.mapValues(\.shape))
+        let integers = inputs.filter { !$0.value.dtype.isFloat }
+        let plan = try plan(for: inputs.mapValues(\.shape), integerInputs: integers)
         let frame = plan.acquireFrame()
         defer { plan.release(frame) }
         for binding in plan.inputs {
@@ -104,8 +110,8 @@ public final class InferenceSession: @unchecked Sendable {
     }
 
     /// Facts about the plan for these shapes: FLOPs, arena bytes, steps.
-    public func planSummary(for shapes: [String: [Int]]) throws(EngineError) -> (flops: Double, arenaBytes: Int, steps: Int, outputShapes: [String: [Int]]) {
-        let p = try plan(for: shapes)
+    public func planSummary(for inputs: [String: Tensor]) throws(EngineError) -> (flops: Double, arenaBytes: Int, steps: Int, outputShapes: [String: [Int]]) {
+        let p = try plan(for: inputs.mapValues(\.shape), integerInputs: inputs.filter { !$0.value.dtype.isFloat })
         return (p.flops, p.arenaCount * 4, p.steps.count, Dictionary(uniqueKeysWithValues: p.outputs.map { ($0.name, $0.shape) }))
     }
 }

@@ -15,7 +15,8 @@ struct PreparedOp {
     var outputs: [(shape: [Int], dtype: DataType)]
     /// Floats of scratch memory the step uses while it runs (e.g. im2col columns).
     var scratch: Int = 0
-    /// Floating-point operations per run (multiply-add counted as two), for `model inspect`.
+    /// Floating-point operations per run of Conv, ConvTranspose, Gemm and MatMul (a multiply-add
+    /// counts as two; element-wise work is not counted, as is usual for model FLOPs).
     var flops: Double = 0
     /// Outputs known from input shapes alone (Shape, Size): no step runs.
     var constantOutputs: [Tensor]? = nil

@@ -45,8 +45,11 @@ final class Plan: @unchecked Sendable {
         lock.unlock()
     }
 
-    /// Plans `graph` for concrete input shapes.
-    static func build(graph: Graph, inputShapes: [String: [Int]], context: PlanContext) throws(EngineError) -> Plan {
+    /// Plans `graph` for concrete input shapes. Integer and boolean inputs (shapes, indices, axes,
+    /// masks: small, and in deployed models almost always fixed) are planned by value, like
+    /// constants, so the shape computations that read them fold away.
+    static func build(graph: Graph, inputShapes: [String: [Int]], integerInputs: [String: Tensor],
+                      context: PlanContext) throws(EngineError) -> Plan {
         var values: [String: Operand] = [:]
         var defined: [String: Int] = [:]  // value → index of the step that defines it (-1 for inputs)
         for (name, tensor) in graph.initializers {
@@ -59,6 +62,10 @@ final class Plan: @unchecked Sendable {
             }
             for (given, declared) in zip(shape, input.shape) where declared != nil && declared != given {
                 throw EngineError(.badInput, "input '\(input.name)' has shape \(shape), the model expects \(input.shape.map { $0.map(String.init) ?? "?" })")
+            }
+            if let known = integerInputs[input.name] {
+                values[input.name] = Operand(shape: shape, dtype: input.dtype, constant: known.cast(to: input.dtype))
+                continue
             }
             values[input.name] = Operand(shape: shape, dtype: input.dtype, constant: nil)
             defined[input.name] = -1
