@@ -50,6 +50,7 @@ let package = Package(
         ),
         .testTarget(name: "ScanImageTests", dependencies: ["ScanImage"]),
         .testTarget(name: "ProfilesTests", dependencies: ["Profiles", "ScanImage"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Compute"]),
     ],
     cxxLanguageStandard: .cxx17
 )

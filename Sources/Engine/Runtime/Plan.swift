@@ -18,11 +18,15 @@ final class Plan: @unchecked Sendable {
     let outputs: [Binding]
     /// Floats of the arena: activations plus the shared scratch area.
     let arenaCount: Int
+    /// Floats of the arena that hold activations (the rest is scratch).
+    let activationCount: Int
     let flops: Double
     private var idleFrames: [Frame] = []
     private let lock = NSLock()
 
-    private init(steps: [Step], stepOps: [String], inputs: [Binding], outputs: [Binding], arenaCount: Int, flops: Double) {
+    private init(steps: [Step], stepOps: [String], inputs: [Binding], outputs: [Binding], arenaCount: Int,
+                 activationCount: Int, flops: Double) {
+        self.activationCount = activationCount
         self.steps = steps
         self.stepOps = stepOps
         self.inputs = inputs
@@ -177,7 +181,7 @@ final class Plan: @unchecked Sendable {
         var outputs: [Binding] = []
         for info in graph.outputs { outputs.append(try binding(info)) }
         return Plan(steps: steps, stepOps: pending.map(\.node.op), inputs: inputs, outputs: outputs,
-                    arenaCount: arenaEnd + scratch, flops: flops)
+                    arenaCount: arenaEnd + scratch, activationCount: arenaEnd, flops: flops)
     }
 
     /// Runs a step whose inputs are all constants, on a scratch frame, and returns its outputs.
