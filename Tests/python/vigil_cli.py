@@ -1,7 +1,7 @@
 """Driving the `vigil` binary and checking what it answers (the CLI contract of DESIGN.md).
 
 Every run is measured: exit status (a signal is a crash), wall time (a timeout is a hang) and the
-child's own peak RSS (from wait4, so other processes of the test run do not count).
+vigil process's own peak RSS (through GNU time, so the test runner's memory does not count).
 """
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ if not VIGIL.is_absolute():
     VIGIL = (REPO / VIGIL).resolve()
 
 TIMEOUT_S = 30.0
+TIME = "/usr/bin/time"  # GNU time (Debian package `time`), for vigil's own peak RSS
 # Peak RSS allowed for a vigil process that was handed a hostile header.
 RSS_LIMIT_MB = 300
 
@@ -48,41 +49,39 @@ class Run:
 
 
 def vigil(*args: str | os.PathLike, timeout: float = TIMEOUT_S) -> Run:
-    """Runs vigil; fails the test on a crash (signal) or a hang (timeout)."""
+    """Runs vigil; fails the test on a crash (signal) or a hang (timeout).
+
+    vigil is started by GNU time, which reports the peak RSS of vigil alone: a process forked
+    from pytest would carry pytest's own high-water mark across exec.
+    """
     argv = [str(VIGIL), *map(str, args)]
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
+            tempfile.NamedTemporaryFile(mode="r", suffix=".time") as measured:
         start = time.monotonic()
-        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
-        status, rusage = _wait4(proc, timeout)
+        proc = subprocess.Popen([TIME, "-f", "%M", "-o", measured.name, *argv], stdin=subprocess.DEVNULL,
+                                stdout=out, stderr=err, start_new_session=True)
+        try:
+            proc.wait(timeout)
+            hung = False
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            hung = True
         seconds = time.monotonic() - start
         out.seek(0)
         err.seek(0)
-        run = Run(argv, 0, out.read().decode(errors="replace"), err.read().decode(errors="replace"),
-                  rusage.ru_maxrss / 1024 if rusage else 0.0, seconds)
-    if status is None:
+        report = measured.read().split()
+        rss_kb = int(report[-1]) if report and report[-1].isdigit() else 0
+        run = Run(argv, proc.returncode, out.read().decode(errors="replace"), err.read().decode(errors="replace"),
+                  rss_kb / 1024, seconds)
+    if hung:
         raise AssertionError(f"vigil hung (killed after {timeout}s)\n{run.describe()}")
-    if os.WIFSIGNALED(status):
-        run.returncode = -os.WTERMSIG(status)
-        raise AssertionError(f"vigil crashed with {signal.Signals(-run.returncode).name}\n{run.describe()}")
-    run.returncode = os.WEXITSTATUS(status)
+    # GNU time notes "Command terminated by signal N" when the child was killed by a signal.
+    if "signal" in report:
+        number = int(report[report.index("signal") + 1])
+        run.returncode = -number
+        raise AssertionError(f"vigil crashed with {signal.Signals(number).name}\n{run.describe()}")
     return run
-
-
-def _wait4(proc: subprocess.Popen, timeout: float):
-    deadline = time.monotonic() + timeout
-    delay = 0.001
-    while True:
-        pid, status, rusage = os.wait4(proc.pid, os.WNOHANG)
-        if pid:
-            proc.returncode = 0  # reaped here; keeps Popen from waiting again
-            return status, rusage
-        if time.monotonic() > deadline:
-            proc.kill()
-            _, status, rusage = os.wait4(proc.pid, 0)
-            proc.returncode = 0
-            return None, rusage
-        time.sleep(delay)
-        delay = min(delay * 2, 0.02)
 
 
 def info(path: Path, *extra: str) -> dict:
