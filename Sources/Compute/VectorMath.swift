@@ -2,7 +2,7 @@
 public enum VectorMath {
     /// Natural logarithm, within about 2 ulp of libm for positive normal inputs (Cephes' logf
     /// polynomial). Zero, negative and subnormal inputs return the log of the smallest normal float.
-    @inlinable
+    @inlinable @inline(__always)
     public static func log(_ input: SIMD16<Float>) -> SIMD16<Float> {
         let x = input.replacing(with: Float.leastNormalMagnitude, where: input .< Float.leastNormalMagnitude)
         let bits = unsafeBitCast(x, to: SIMD16<UInt32>.self)
@@ -32,7 +32,7 @@ public enum VectorMath {
 extension VectorMath {
     /// Lane-wise clamp. `SIMD.clamped(lowerBound:upperBound:)` compiles to a per-lane loop here;
     /// compare-and-select stays in vector registers.
-    @inlinable
+    @inlinable @inline(__always)
     public static func clamp(_ v: SIMD16<Float>, _ lo: Float, _ hi: Float) -> SIMD16<Float> {
         let low = SIMD16<Float>(repeating: lo), high = SIMD16<Float>(repeating: hi)
         return v.replacing(with: low, where: v .< low).replacing(with: high, where: v .> high)
@@ -42,7 +42,7 @@ extension VectorMath {
     ///
     /// Rounding and the float-to-integer step use the 1.5·2^23 trick instead of `rounded()` and
     /// `SIMD16<Int32>(_:)`, which the compiler lowers to one libm call or conversion per lane.
-    @inlinable
+    @inlinable @inline(__always)
     public static func exp(_ input: SIMD16<Float>) -> SIMD16<Float> {
         let x0 = clamp(input, -87.3, 88.3)
         let magic = SIMD16<Float>(repeating: 12_582_912)  // 1.5 · 2^23
@@ -65,7 +65,7 @@ extension VectorMath {
     }
 
     /// 1 / (1 + e^−x).
-    @inlinable
+    @inlinable @inline(__always)
     public static func sigmoid(_ x: SIMD16<Float>) -> SIMD16<Float> {
         1 / (1 + exp(-x))
     }

@@ -16,19 +16,21 @@ enum Activation: Sendable, Equatable {
 
     /// Applies the activation in place to `count` floats.
     func apply(_ p: UnsafeMutablePointer<Float>, _ count: Int) {
+        apply(p, count, bias: 0)
+    }
+
+    /// Adds `bias` and applies the activation in one pass (a convolution's epilogue).
+    func apply(_ p: UnsafeMutablePointer<Float>, _ count: Int, bias b: Float) {
         switch self {
-        case .none: return
-        case .relu: mapInPlace(p, count) { $0.replacing(with: 0, where: $0 .< 0) }
-        case .leakyRelu(let a): mapInPlace(p, count) { $0.replacing(with: $0 * a, where: $0 .< 0) }
-        case .clip(let lo, let hi):
-            mapInPlace(p, count) { VectorMath.clamp($0, lo, hi) }
-        case .sigmoid: mapInPlace(p, count) { VectorMath.sigmoid($0) }
-        case .silu: mapInPlace(p, count) { $0 * VectorMath.sigmoid($0) }
-        case .hardSigmoid(let a, let b):
-            mapInPlace(p, count) { VectorMath.clamp($0 * a + b, 0, 1) }
-        case .hardSwish:
-            mapInPlace(p, count) { $0 * VectorMath.clamp($0 * (1 / 6) + 0.5, 0, 1) }
-        case .tanh: for i in 0..<count { p[i] = Foundation.tanh(p[i]) }
+        case .none: if b != 0 { mapInPlace(p, count) { $0 + b } }
+        case .relu: mapInPlace(p, count) { let v = $0 + b; return v.replacing(with: 0, where: v .< 0) }
+        case .leakyRelu(let a): mapInPlace(p, count) { let v = $0 + b; return v.replacing(with: v * a, where: v .< 0) }
+        case .clip(let lo, let hi): mapInPlace(p, count) { VectorMath.clamp($0 + b, lo, hi) }
+        case .sigmoid: mapInPlace(p, count) { VectorMath.sigmoid($0 + b) }
+        case .silu: mapInPlace(p, count) { let v = $0 + b; return v * VectorMath.sigmoid(v) }
+        case .hardSigmoid(let alpha, let beta): mapInPlace(p, count) { VectorMath.clamp(($0 + b) * alpha + beta, 0, 1) }
+        case .hardSwish: mapInPlace(p, count) { let v = $0 + b; return v * VectorMath.clamp(v * (1 / 6) + 0.5, 0, 1) }
+        case .tanh: for i in 0..<count { p[i] = Foundation.tanh(p[i] + b) }
         }
     }
 }

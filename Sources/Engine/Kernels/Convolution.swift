@@ -146,9 +146,7 @@ enum Convolution {
                         }
                         for m in 0..<rows {
                             let row = yg + m * columns
-                            let b = bias[grp * mPerGroup + m0 + m]
-                            mapInPlace(row, width) { $0 + b }
-                            activation.apply(row, width)
+                            activation.apply(row, width, bias: bias[grp * mPerGroup + m0 + m])
                         }
                     }
                 }

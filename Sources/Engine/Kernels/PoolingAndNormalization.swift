@@ -46,6 +46,30 @@ enum Pooling {
             // Window ends for count_include_pad count up to the padded edge, not past it.
             let padEndH = oneD ? 0 : pads[2], padEndW = oneD ? pads[1] : pads[3]
             let pool = context.pool
+            // Max over a k x k window with stride 1 is a max over rows of maxes over columns:
+            // two passes of k instead of k^2 comparisons (YOLO's SPPF pools 5 x 5 three times).
+            let separable = isMax && sh == 1 && sw == 1 && dh == 1 && dw == 1 && kh > 1 && kw > 1 && !oneD
+            if separable {
+                let inW = w.input, inH = h.input, outW = w.out, outH = h.out
+                let top = h.begin, left = w.begin
+                return PreparedOp(outputs: [(outShape, .float32)], scratch: pool.threads * inH * outW) { ins, outs, scratchOffset in
+                    let src = ins[0]!, dst = outs[0]
+                    return { frame in
+                        let input = frame.floats(src), output = frame.floats(dst)
+                        let scratch = frame.arena + scratchOffset
+                        let perThread = (planes + pool.threads - 1) / pool.threads
+                        pool.forEachRange(pool.threads) { jobs in
+                            for job in jobs {
+                                let rowsMax = scratch + job * inH * outW
+                                for p in (job * perThread)..<min(planes, (job + 1) * perThread) {
+                                    maxPoolSeparable(input + p * inH * inW, output + p * outH * outW, rowsMax,
+                                                     inH: inH, inW: inW, outH: outH, outW: outW, kh: kh, kw: kw, top: top, left: left)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
             return PreparedOp(outputs: [(outShape, .float32)]) { ins, outs, _ in
                 let src = ins[0]!, dst = outs[0]
                 return { frame in
@@ -132,6 +156,29 @@ enum Pooling {
                     }
                 }
             }
+        }
+    }
+}
+
+/// Stride-1 max pooling of one plane: a horizontal pass into `rowsMax` (inH x outW), then a vertical pass.
+func maxPoolSeparable(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ rowsMax: UnsafeMutablePointer<Float>,
+                      inH: Int, inW: Int, outH: Int, outW: Int, kh: Int, kw: Int, top: Int, left: Int) {
+    for r in 0..<inH {
+        let row = x + r * inW, out = rowsMax + r * outW
+        for ox in 0..<outW {
+            let x0 = max(0, ox - left), x1 = min(inW, ox - left + kw)
+            var m = -Float.infinity
+            for i in x0..<max(x0, x1) { m = max(m, row[i]) }
+            out[ox] = m
+        }
+    }
+    for oy in 0..<outH {
+        let y0 = max(0, oy - top), y1 = min(inH, oy - top + kh)
+        let out = y + oy * outW
+        out.update(repeating: -.infinity, count: outW)
+        for r in y0..<max(y0, y1) {
+            let src = rowsMax + r * outW
+            for ox in 0..<outW { out[ox] = max(out[ox], src[ox]) }
         }
     }
 }
