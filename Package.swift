@@ -40,7 +40,9 @@ let package = Package(
             name: "ONNXProto",
             dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
             exclude: ["README.md", "generate.sh", "onnx.proto"]),
-        .target(name: "Engine", dependencies: ["ONNXProto", "Compute", "CBLAS"]),
+        // Element-wise kernels compiled for AVX-512 / AVX2 / baseline, chosen at load time.
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3", "-fno-math-errno"])]),
+        .target(name: "Engine", dependencies: ["ONNXProto", "Compute", "CBLAS", "CKernels"]),
         .executableTarget(
             name: "vigil",
             dependencies: [

@@ -1,23 +1,34 @@
 import Foundation
 
-/// Makes OpenBLAS use its AVX-512 kernels on CPUs it does not recognise.
+/// Starts OpenBLAS the way the engine needs it: no worker threads of its own, and its AVX-512
+/// kernels on CPUs it does not recognise.
 ///
-/// Debian's OpenBLAS 0.3.21 falls back to Prescott (SSE3) kernels on CPUs newer than it knows,
-/// about a fifth of the speed. It reads OPENBLAS_CORETYPE in a library constructor, before
-/// `main`, so setting it here only helps a fresh process: Vigil re-executes itself once with the
-/// variable set. An OPENBLAS_CORETYPE already in the environment is the operator's choice and is
-/// left alone.
+/// The engine splits work across its own pool and calls single-threaded BLAS; OpenBLAS's idle
+/// workers would otherwise spin on the same cores. Debian's OpenBLAS 0.3.21 also falls back to
+/// Prescott (SSE3) kernels on CPUs newer than it knows, about a fifth of the speed. Both settings
+/// are read by a library constructor, before `main`, so Vigil re-executes itself once with
+/// OPENBLAS_NUM_THREADS=1 and, on AVX-512 CPUs, OPENBLAS_CORETYPE=SkylakeX. An OPENBLAS_CORETYPE
+/// already in the environment is the operator's choice and is left alone.
 enum BLASLauncher {
-    static let marker = "VIGIL_BLAS_CORETYPE_SET"
+    static let marker = "VIGIL_BLAS_CONFIGURED"
 
-    static func ensureVectorKernels(arguments: [String]) {
+    static func configure(arguments: [String]) {
         let env = ProcessInfo.processInfo.environment
-        guard env["OPENBLAS_CORETYPE"] == nil, env[marker] == nil, cpuHasAVX512() else { return }
-        setenv("OPENBLAS_CORETYPE", "SkylakeX", 1)
+        guard env[marker] == nil else { return }
+        var changed = false
+        if env["OPENBLAS_NUM_THREADS"] != "1" {
+            setenv("OPENBLAS_NUM_THREADS", "1", 1)
+            changed = true
+        }
+        if env["OPENBLAS_CORETYPE"] == nil, cpuHasAVX512() {
+            setenv("OPENBLAS_CORETYPE", "SkylakeX", 1)
+            changed = true
+        }
+        guard changed else { return }
         setenv(marker, "1", 1)
         let argv = arguments.map { strdup($0) } + [nil]
         execv("/proc/self/exe", argv)
-        // execv returned: keep running on whatever kernels OpenBLAS chose.
+        // execv returned: keep running with the library as it loaded.
     }
 
     static func cpuHasAVX512() -> Bool {

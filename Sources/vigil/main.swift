@@ -4,9 +4,10 @@ import Engine
 import Profiles
 import ScanImage
 
-// Commands that run models re-execute once so OpenBLAS loads its AVX-512 kernels (see BLASLauncher).
+// Commands that run models re-execute once so OpenBLAS starts single-threaded with its fastest
+// kernels (see BLASLauncher).
 if let command = CommandLine.arguments.dropFirst().first, ["model", "analyze", "serve", "evaluate"].contains(command) {
-    BLASLauncher.ensureVectorKernels(arguments: CommandLine.arguments)
+    BLASLauncher.configure(arguments: CommandLine.arguments)
 }
 
 // Errors a user can cause are printed as one line naming the input and the cause, exit code 1.

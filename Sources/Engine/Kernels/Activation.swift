@@ -1,3 +1,4 @@
+import CKernels
 import Compute
 import Foundation
 
@@ -19,18 +20,19 @@ enum Activation: Sendable, Equatable {
         apply(p, count, bias: 0)
     }
 
-    /// Adds `bias` and applies the activation in one pass (a convolution's epilogue).
-    func apply(_ p: UnsafeMutablePointer<Float>, _ count: Int, bias b: Float) {
+    /// Adds `bias` and applies the activation in one pass (a convolution's epilogue), with the
+    /// widest SIMD the CPU has (see CKernels).
+    func apply(_ p: UnsafeMutablePointer<Float>, _ count: Int, bias: Float) {
         switch self {
-        case .none: if b != 0 { mapInPlace(p, count) { $0 + b } }
-        case .relu: mapInPlace(p, count) { let v = $0 + b; return v.replacing(with: 0, where: v .< 0) }
-        case .leakyRelu(let a): mapInPlace(p, count) { let v = $0 + b; return v.replacing(with: v * a, where: v .< 0) }
-        case .clip(let lo, let hi): mapInPlace(p, count) { VectorMath.clamp($0 + b, lo, hi) }
-        case .sigmoid: mapInPlace(p, count) { VectorMath.sigmoid($0 + b) }
-        case .silu: mapInPlace(p, count) { let v = $0 + b; return v * VectorMath.sigmoid(v) }
-        case .hardSigmoid(let alpha, let beta): mapInPlace(p, count) { VectorMath.clamp(($0 + b) * alpha + beta, 0, 1) }
-        case .hardSwish: mapInPlace(p, count) { let v = $0 + b; return v * VectorMath.clamp(v * (1 / 6) + 0.5, 0, 1) }
-        case .tanh: for i in 0..<count { p[i] = Foundation.tanh(p[i] + b) }
+        case .none: if bias != 0 { vigil_bias_activation(p, count, bias, VIGIL_ACT_NONE, 0, 0) }
+        case .relu: vigil_bias_activation(p, count, bias, VIGIL_ACT_RELU, 0, 0)
+        case .leakyRelu(let a): vigil_bias_activation(p, count, bias, VIGIL_ACT_LEAKY_RELU, a, 0)
+        case .clip(let lo, let hi): vigil_bias_activation(p, count, bias, VIGIL_ACT_CLIP, lo, hi)
+        case .sigmoid: vigil_bias_activation(p, count, bias, VIGIL_ACT_SIGMOID, 0, 0)
+        case .silu: vigil_bias_activation(p, count, bias, VIGIL_ACT_SILU, 0, 0)
+        case .hardSigmoid(let alpha, let beta): vigil_bias_activation(p, count, bias, VIGIL_ACT_HARD_SIGMOID, alpha, beta)
+        case .hardSwish: vigil_bias_activation(p, count, bias, VIGIL_ACT_HARD_SWISH, 0, 0)
+        case .tanh: for i in 0..<count { p[i] = Foundation.tanh(p[i] + bias) }
         }
     }
 }
