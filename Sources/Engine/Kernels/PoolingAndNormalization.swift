@@ -46,9 +46,10 @@ enum Pooling {
             // Window ends for count_include_pad count up to the padded edge, not past it.
             let padEndH = oneD ? 0 : pads[2], padEndW = oneD ? pads[1] : pads[3]
             let pool = context.pool
-            // Max over a k x k window with stride 1 is a max over rows of maxes over columns:
-            // two passes of k instead of k^2 comparisons (YOLO's SPPF pools 5 x 5 three times).
-            let separable = isMax && sh == 1 && sw == 1 && dh == 1 && dw == 1 && kh > 1 && kw > 1 && !oneD
+            // Max over a kh x kw window is a max over rows of maxes over columns: two passes of
+            // k instead of k^2 comparisons, without per-tap bounds checks (YOLO's SPPF pools
+            // 5 x 5 three times; ResNet's stem pools 3 x 3 with stride 2).
+            let separable = isMax && dh == 1 && dw == 1 && !oneD
             if separable {
                 let inW = w.input, inH = h.input, outW = w.out, outH = h.out
                 let top = h.begin, left = w.begin
@@ -63,7 +64,8 @@ enum Pooling {
                                 let rowsMax = scratch + job * inH * outW
                                 for p in (job * perThread)..<min(planes, (job + 1) * perThread) {
                                     maxPoolSeparable(input + p * inH * inW, output + p * outH * outW, rowsMax,
-                                                     inH: inH, inW: inW, outH: outH, outW: outW, kh: kh, kw: kw, top: top, left: left)
+                                                     inH: inH, inW: inW, outH: outH, outW: outW, kh: kh, kw: kw,
+                                                     strideH: sh, strideW: sw, top: top, left: left)
                                 }
                             }
                         }
@@ -160,20 +162,24 @@ enum Pooling {
     }
 }
 
-/// Stride-1 max pooling of one plane: a horizontal pass into `rowsMax` (inH x outW), then a vertical pass.
+/// Max pooling of one plane in two passes: a horizontal pass into `rowsMax` (inH x outW), then a
+/// vertical pass. Windows are clipped to the image (padding never wins a max).
 func maxPoolSeparable(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ rowsMax: UnsafeMutablePointer<Float>,
-                      inH: Int, inW: Int, outH: Int, outW: Int, kh: Int, kw: Int, top: Int, left: Int) {
+                      inH: Int, inW: Int, outH: Int, outW: Int, kh: Int, kw: Int, strideH: Int, strideW: Int,
+                      top: Int, left: Int) {
     for r in 0..<inH {
         let row = x + r * inW, out = rowsMax + r * outW
         for ox in 0..<outW {
-            let x0 = max(0, ox - left), x1 = min(inW, ox - left + kw)
+            let start = ox * strideW - left
+            let x0 = max(0, start), x1 = min(inW, start + kw)
             var m = -Float.infinity
             for i in x0..<max(x0, x1) { m = max(m, row[i]) }
             out[ox] = m
         }
     }
     for oy in 0..<outH {
-        let y0 = max(0, oy - top), y1 = min(inH, oy - top + kh)
+        let start = oy * strideH - top
+        let y0 = max(0, start), y1 = min(inH, start + kh)
         let out = y + oy * outW
         out.update(repeating: -.infinity, count: outW)
         for r in y0..<max(y0, y1) {
