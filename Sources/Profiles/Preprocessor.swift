@@ -102,37 +102,55 @@ public struct Preprocessor: Sendable {
                             values: values, geometry: geometry, tiles: tiles)
     }
 
-    /// Converts samples to Float and applies flips and the transpose into canonical orientation.
+    /// Converts samples to Float and applies flips and the transpose into canonical orientation,
+    /// in one pass from the decoded buffer (no intermediate float copy of the scan).
     private func orient(_ scan: Scan, geometry g: ScanGeometry) -> [Float] {
         let planes = scan.frames * scan.channels.count
+        let count = planes * scan.width * scan.height
+        return [Float](unsafeUninitializedCapacity: count) { out, initialized in
+            let dst = UnsafeSendableBuffer(out)
+            scan.pixels.bytes.withUnsafeBytes { raw in
+                switch scan.pixels.format {
+                case .uint8: orient(raw.bindMemory(to: UInt8.self), dst, planes, scan, g) { Float($0) }
+                case .int8: orient(raw.bindMemory(to: Int8.self), dst, planes, scan, g) { Float($0) }
+                case .uint16: orient(raw.bindMemory(to: UInt16.self), dst, planes, scan, g) { Float($0) }
+                case .int16: orient(raw.bindMemory(to: Int16.self), dst, planes, scan, g) { Float($0) }
+                case .uint32: orient(raw.bindMemory(to: UInt32.self), dst, planes, scan, g) { Float($0) }
+                case .int32: orient(raw.bindMemory(to: Int32.self), dst, planes, scan, g) { Float($0) }
+                case .float32: orient(raw.bindMemory(to: Float.self), dst, planes, scan, g) { $0 }
+                }
+            }
+            initialized = count
+        }
+    }
+
+    private func orient<T>(_ src: UnsafeBufferPointer<T>, _ dst: UnsafeSendableBuffer<Float>, _ planes: Int, _ scan: Scan,
+                           _ g: ScanGeometry, _ convert: (T) -> Float) {
         let (w, h) = (scan.width, scan.height)
         let (cw, ch) = (g.canonicalWidth, g.canonicalHeight)
-        var out = [Float](repeating: 0, count: planes * w * h)
-        for p in 0..<planes {
-            let plane = scan.pixels.floatPlane(index: p, planeSize: w * h)
-            if !g.flipHorizontal && !g.flipVertical && !g.transposed {
-                out.replaceSubrange((p * w * h)..<((p + 1) * w * h), with: plane)
-                continue
-            }
-            plane.withUnsafeBufferPointer { src in
-                out.withUnsafeMutableBufferPointer { dst in
-                    let dst = UnsafeSendableBuffer(dst)
-                    pool.forEachRange(ch, minimumChunk: 64) { rows in
-                        for y in rows {
-                            let d = dst.base + p * w * h + y * cw
-                            for x in 0..<cw {
-                                // Canonical (x, y) is flipped-received (row y, col x), or (row x, col y) transposed.
-                                var (sx, sy) = g.transposed ? (y, x) : (x, y)
-                                if g.flipHorizontal { sx = w - 1 - sx }
-                                if g.flipVertical { sy = h - 1 - sy }
-                                d[x] = src[sy * w + sx]
-                            }
-                        }
+        let source = UnsafeSendableBuffer(UnsafeMutableBufferPointer(mutating: src))
+        pool.forEachRange(planes * ch, minimumChunk: 64) { rows in
+            for row in rows {
+                let p = row / ch, y = row % ch
+                let s = source.base + p * w * h
+                let d = dst.base + p * w * h + y * cw
+                if g.transposed {
+                    // Canonical (x, y) is flipped-received (row x, col y).
+                    let sx = g.flipHorizontal ? w - 1 - y : y
+                    for x in 0..<cw {
+                        let sy = g.flipVertical ? h - 1 - x : x
+                        d[x] = convert(s[sy * w + sx])
+                    }
+                } else {
+                    let r = s + (g.flipVertical ? h - 1 - y : y) * w
+                    if g.flipHorizontal {
+                        for x in 0..<cw { d[x] = convert(r[w - 1 - x]) }
+                    } else {
+                        for x in 0..<cw { d[x] = convert(r[x]) }
                     }
                 }
             }
         }
-        return out
     }
 
     private func apply(_ ops: [ElementwiseOp], to values: inout [Float], planes: Int, channels: Int, planeSize: Int) {
