@@ -17,6 +17,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <utility>
+#include <vector>
 
 namespace {
 
@@ -96,6 +98,19 @@ DcmInputStreamFactory *MemoryInputStream::newFactory() const {
 
 /// Values longer than this are loaded from the buffer when first used, after a bounds check.
 constexpr Uint32 deferredValueLength = 4096;
+
+/// Copies `n` samples of type T, keeping bits [shift, shift + stored) and sign-extending when asked.
+template <typename T>
+void extractSamples(const uint8_t *source, uint8_t *destination, size_t n, int shift, int stored, bool sign) {
+    const T *s = reinterpret_cast<const T *>(source);
+    T *d = reinterpret_cast<T *>(destination);
+    const uint64_t mask = stored >= 64 ? ~0ull : (1ull << stored) - 1;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t v = (static_cast<uint64_t>(s[i]) >> shift) & mask;
+        if (sign && ((v >> (stored - 1)) & 1)) v |= ~mask;
+        d[i] = static_cast<T>(v);
+    }
+}
 
 /// Encapsulated transfer syntaxes whose decoders registerCodecsOnce() installs.
 bool hasDecoder(E_TransferSyntax xfer) {
@@ -213,11 +228,12 @@ extern "C" int vigil_dicom_decode(const uint8_t *data, size_t length, uint32_t m
     if (rows > max_height) return fail(out, VIGIL_DICOM_LIMIT, "height %u exceeds the limit of %u", rows, max_height);
     if (static_cast<uint32_t>(frames) > max_frames)
         return fail(out, VIGIL_DICOM_LIMIT, "%d frames exceed the limit of %u", frames, max_frames);
-    if (allocated != 8 && allocated != 16)
-        return fail(out, VIGIL_DICOM_UNSUPPORTED, "BitsAllocated %u is not supported (8 or 16)", allocated);
+    if (allocated != 1 && allocated != 8 && allocated != 16 && allocated != 32)
+        return fail(out, VIGIL_DICOM_UNSUPPORTED, "BitsAllocated %u is not supported (1, 8, 16 or 32)", allocated);
     if (stored == 0 || stored > allocated || high >= allocated || high + 1 < stored)
         return fail(out, VIGIL_DICOM_CORRUPT, "inconsistent BitsStored %u / HighBit %u for BitsAllocated %u", stored, high, allocated);
-    bool monochrome = photometric == "MONOCHROME1" || photometric == "MONOCHROME2";
+    // PALETTE COLOR keeps its stored indices, like a grey image: the values as received.
+    bool monochrome = photometric == "MONOCHROME1" || photometric == "MONOCHROME2" || photometric == "PALETTE COLOR";
     bool ybr = photometric == "YBR_FULL" || photometric == "YBR_FULL_422";
     if (monochrome && samples != 1)
         return fail(out, VIGIL_DICOM_CORRUPT, "%s with %u samples per pixel", photometric.c_str(), samples);
@@ -228,7 +244,9 @@ extern "C" int vigil_dicom_decode(const uint8_t *data, size_t length, uint32_t m
     if (ybr && allocated != 8)
         return fail(out, VIGIL_DICOM_UNSUPPORTED, "%u-bit %s is not supported", allocated, photometric.c_str());
 
-    const uint64_t bytesPerSample = allocated / 8;
+    if (allocated == 1 && samples != 1) return fail(out, VIGIL_DICOM_CORRUPT, "1-bit data with %u samples", samples);
+    const bool bitmap = allocated == 1;  // unpacked to one byte per pixel
+    const uint64_t bytesPerSample = bitmap ? 1 : allocated / 8;
     const uint64_t frameSamples = static_cast<uint64_t>(rows) * columns * samples;
     const uint64_t total = frameSamples * bytesPerSample * static_cast<uint64_t>(frames);
     if (total > max_pixel_bytes)
@@ -257,8 +275,10 @@ extern "C" int vigil_dicom_decode(const uint8_t *data, size_t length, uint32_t m
     DcmElement *element = nullptr;
     if (ds->findAndGetElement(DCM_PixelData, element).bad() || element == nullptr)
         return fail(out, VIGIL_DICOM_NO_PIXELS, "the file has no pixel data");
+    // OB for 8-bit and bitmap data, OW (words in host order) otherwise; 32-bit samples are word
+    // pairs, which on a little-endian host read back as 32-bit values.
     const uint8_t *raw = nullptr;
-    if (allocated == 8) {
+    if (allocated <= 8) {
         Uint8 *bytes = nullptr;
         status = element->getUint8Array(bytes);
         raw = bytes;
@@ -268,10 +288,19 @@ extern "C" int vigil_dicom_decode(const uint8_t *data, size_t length, uint32_t m
         raw = reinterpret_cast<const uint8_t *>(words);
     }
     if (status.bad() || raw == nullptr) return fail(out, VIGIL_DICOM_CORRUPT, "pixel data cannot be read: %s", status.text());
+    // dcmtk swaps a big-endian OW value word by word; a 32-bit sample also needs its two words swapped.
+    std::vector<uint8_t> reordered;
+    if (allocated == 32 && original.getByteOrder() == EBO_BigEndian) {
+        reordered.assign(raw, raw + element->getLength());
+        uint16_t *w = reinterpret_cast<uint16_t *>(reordered.data());
+        for (size_t i = 0; i + 1 < reordered.size() / 2; i += 2) std::swap(w[i], w[i + 1]);
+        raw = reordered.data();
+    }
     const uint64_t available = element->getLength();
     // Uncompressed YBR_FULL_422 carries two luma samples and one chroma pair per two pixels.
     const bool subsampled = photometric == "YBR_FULL_422";
-    const uint64_t expected = subsampled ? static_cast<uint64_t>(rows) * columns * 2 * frames : total;
+    const uint64_t expected = subsampled ? static_cast<uint64_t>(rows) * columns * 2 * frames
+                              : bitmap ? (static_cast<uint64_t>(rows) * columns * frames + 7) / 8 : total;
     if (available < expected)
         return fail(out, VIGIL_DICOM_TRUNCATED, "pixel data holds %llu bytes, the header needs %llu",
                     static_cast<unsigned long long>(available), static_cast<unsigned long long>(expected));
@@ -282,25 +311,19 @@ extern "C" int vigil_dicom_decode(const uint8_t *data, size_t length, uint32_t m
     for (Sint32 f = 0; f < frames; f++) {
         uint8_t *dest = pixels + f * frameSamples * bytesPerSample;
         if (samples == 1) {
+            if (bitmap) {
+                // Bits run on across frames, least significant bit first (PS3.5 8.1.1).
+                const uint64_t first = static_cast<uint64_t>(f) * plane;
+                for (size_t i = 0; i < plane; i++) dest[i] = (raw[(first + i) / 8] >> ((first + i) % 8)) & 1;
+                continue;
+            }
             const uint8_t *src = raw + f * frameSamples * bytesPerSample;
-            if (allocated == 8) {
-                const int shift = high + 1 - stored;
-                const uint32_t mask = (1u << stored) - 1;
-                for (size_t i = 0; i < plane; i++) {
-                    uint32_t v = (src[i] >> shift) & mask;
-                    if (representation == 1 && (v & (1u << (stored - 1)))) v |= ~mask;
-                    dest[i] = static_cast<uint8_t>(v);
-                }
-            } else {
-                const uint16_t *s16 = reinterpret_cast<const uint16_t *>(src);
-                uint16_t *d16 = reinterpret_cast<uint16_t *>(dest);
-                const int shift = high + 1 - stored;
-                const uint32_t mask = stored == 16 ? 0xFFFFu : (1u << stored) - 1;
-                for (size_t i = 0; i < plane; i++) {
-                    uint32_t v = (static_cast<uint32_t>(s16[i]) >> shift) & mask;
-                    if (representation == 1 && (v & (1u << (stored - 1)))) v |= ~mask;
-                    d16[i] = static_cast<uint16_t>(v);
-                }
+            const int shift = high + 1 - stored;
+            const bool sign = representation == 1;
+            switch (allocated) {
+            case 8: extractSamples<uint8_t>(src, dest, plane, shift, stored, sign); break;
+            case 16: extractSamples<uint16_t>(src, dest, plane, shift, stored, sign); break;
+            default: extractSamples<uint32_t>(src, dest, plane, shift, stored, sign); break;
             }
             continue;
         }
@@ -321,11 +344,7 @@ extern "C" int vigil_dicom_decode(const uint8_t *data, size_t length, uint32_t m
         for (size_t i = 0; i < plane; i++) {
             for (int c = 0; c < 3; c++) {
                 size_t from = planar == 1 ? c * plane + i : i * 3 + c;
-                if (allocated == 8) {
-                    dest[c * plane + i] = src[from];
-                } else {
-                    reinterpret_cast<uint16_t *>(dest)[c * plane + i] = reinterpret_cast<const uint16_t *>(src)[from];
-                }
+                memcpy(dest + (c * plane + i) * bytesPerSample, src + from * bytesPerSample, bytesPerSample);
             }
             if (ybr) {
                 uint8_t rgb[3];
@@ -339,7 +358,7 @@ extern "C" int vigil_dicom_decode(const uint8_t *data, size_t length, uint32_t m
     out->columns = columns;
     out->frames = static_cast<uint32_t>(frames);
     out->samples_per_pixel = samples;
-    out->bits_allocated = allocated;
+    out->bits_allocated = bitmap ? 8 : allocated;
     out->bits_stored = stored;
     out->pixel_representation = representation;
     snprintf(out->photometric, sizeof(out->photometric), "%s", ybr ? "RGB" : photometric.c_str());

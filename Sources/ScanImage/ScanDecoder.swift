@@ -32,7 +32,14 @@ public struct ScanDecoder: Sendable {
         case .png: return try decodeRaster(bytes, format: .png, source: source)
         case .jpeg: return try decodeRaster(bytes, format: .jpeg, source: source)
         case .npy: return try decodeNPY(bytes, source: source)
-        case .raw, nil: throw ScanImageError(input: source, cause: .unknownFormat)
+        case .raw, nil:
+            // A data set without preamble or meta header has no magic number; let dcmtk judge.
+            // Without a magic number a failure says nothing more specific than "not an image".
+            do {
+                return try decodeDICOM(bytes, source: source)
+            } catch {
+                throw ScanImageError(input: source, cause: .unknownFormat)
+            }
         }
     }
 
@@ -58,7 +65,12 @@ public struct ScanDecoder: Sendable {
             throw ScanImageError(input: source, cause: .limitExceeded("\(samples) samples per pixel exceed the limit of \(limits.maxChannels)"))
         }
         let signed = image.pixel_representation == 1
-        let format: SampleFormat = image.bits_allocated == 8 ? (signed ? .int8 : .uint8) : (signed ? .int16 : .uint16)
+        let format: SampleFormat
+        switch image.bits_allocated {
+        case 8: format = signed ? .int8 : .uint8
+        case 16: format = signed ? .int16 : .uint16
+        default: format = signed ? .int32 : .uint32
+        }
         let pixels = Array(UnsafeRawBufferPointer(start: image.pixels, count: image.pixel_bytes))
         var meta = SourceMetadata(format: "dicom")
         meta.transferSyntax = cString(&image.transfer_syntax)

@@ -20,9 +20,10 @@ enum {
 };
 
 /// A decoded DICOM / DICOS image: geometry, the metadata the pipeline needs, and pixels.
-/// Pixels are [frame][sample][y][x] (planar), host byte order, `bits_allocated` wide (8 or 16),
-/// masked to `bits_stored` and sign-extended when `pixel_representation` is 1.
-/// YBR colour is converted to RGB.
+/// Pixels are [frame][sample][y][x] (planar), host byte order, `bits_allocated` wide (8, 16 or
+/// 32; 1-bit data is unpacked to one byte per pixel and reported as 8), masked to `bits_stored`
+/// and sign-extended when `pixel_representation` is 1. YBR colour is converted to RGB; PALETTE
+/// COLOR keeps its indices (one sample, the stored values).
 typedef struct vigil_dicom_image {
     uint32_t rows;
     uint32_t columns;
