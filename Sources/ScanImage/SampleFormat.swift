@@ -1,3 +1,5 @@
+import NPYFormat
+
 /// How one sample is stored in memory (host byte order).
 public enum SampleFormat: String, Sendable, Codable, CaseIterable {
     case uint8, int8, uint16, int16, uint32, int32, float32
@@ -25,5 +27,26 @@ public enum SampleFormat: String, Sendable, Codable, CaseIterable {
         case (32, 3): self = .float32
         default: return nil
         }
+    }
+}
+
+extension SampleFormat {
+    /// The NumPy element type with the same layout.
+    public var npyType: NPYArray.DType {
+        switch self {
+        case .uint8: return .uint8
+        case .int8: return .int8
+        case .uint16: return .uint16
+        case .int16: return .int16
+        case .uint32: return .uint32
+        case .int32: return .int32
+        case .float32: return .float32
+        }
+    }
+
+    /// The sample format of a NumPy element type, when a scan can hold it.
+    public init?(npy: NPYArray.DType) {
+        guard let match = SampleFormat.allCases.first(where: { $0.npyType == npy }) else { return nil }
+        self = match
     }
 }

@@ -164,16 +164,8 @@ public struct ScanDecoder: Sendable {
             }
             throw ScanImageError(input: source, cause: cause)
         }
-        let format: SampleFormat
-        switch array.dtype {
-        case .uint8: format = .uint8
-        case .int8: format = .int8
-        case .uint16: format = .uint16
-        case .int16: format = .int16
-        case .uint32: format = .uint32
-        case .int32: format = .int32
-        case .float32: format = .float32
-        default: throw ScanImageError(input: source, cause: .unsupported("dtype \(array.dtype.rawValue) as an image"))
+        guard let format = SampleFormat(npy: array.dtype) else {
+            throw ScanImageError(input: source, cause: .unsupported("dtype \(array.dtype.rawValue) as an image"))
         }
         // The same axis convention `image convert` writes: [frames,] rows, columns [, samples].
         let s = array.shape

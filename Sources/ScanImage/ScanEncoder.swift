@@ -31,16 +31,7 @@ public enum ScanEncoder {
     /// Samples in NumPy's usual image order, `[frames,] rows, columns [, samples]` as pydicom
     /// returns them; axes of length one are dropped. Dual-energy channels become the last axis.
     public static func npy(_ scan: Scan) -> NPYArray {
-        let dtype: NPYArray.DType
-        switch scan.pixels.format {
-        case .uint8: dtype = .uint8
-        case .int8: dtype = .int8
-        case .uint16: dtype = .uint16
-        case .int16: dtype = .int16
-        case .uint32: dtype = .uint32
-        case .int32: dtype = .int32
-        case .float32: dtype = .float32
-        }
+        let dtype = scan.pixels.format.npyType
         var shape: [Int] = []
         if scan.frames > 1 { shape.append(scan.frames) }
         shape += [scan.height, scan.width]
