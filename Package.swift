@@ -53,6 +53,7 @@ let package = Package(
         .testTarget(name: "ScanImageTests", dependencies: ["ScanImage"]),
         .testTarget(name: "ProfilesTests", dependencies: ["Profiles", "ScanImage"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Compute"]),
+        .testTarget(name: "ComputeTests", dependencies: ["Compute"]),
     ],
     cxxLanguageStandard: .cxx17
 )
