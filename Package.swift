@@ -35,6 +35,7 @@ let package = Package(
         .target(name: "NPYFormat"),
         .target(name: "ScanImage", dependencies: ["CCodecs", "CDICOM", "NPYFormat"]),
         .target(name: "Profiles", dependencies: ["ScanImage", "Compute"]),
+        .target(name: "Simulator", dependencies: ["Profiles", "ScanImage", "Compute"]),
         // Generated once from onnx.proto (see Sources/ONNXProto/README.md) and committed.
         .target(
             name: "ONNXProto",
@@ -46,7 +47,7 @@ let package = Package(
         .executableTarget(
             name: "vigil",
             dependencies: [
-                "ScanImage", "Profiles", "Engine", "Compute", "NPYFormat", "CBLAS",
+                "ScanImage", "Profiles", "Engine", "Simulator", "Compute", "NPYFormat", "CBLAS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -54,6 +55,7 @@ let package = Package(
         .testTarget(name: "ProfilesTests", dependencies: ["Profiles", "ScanImage"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Compute"]),
         .testTarget(name: "ComputeTests", dependencies: ["Compute"]),
+        .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Profiles", "ScanImage"]),
     ],
     cxxLanguageStandard: .cxx17
 )

@@ -3,6 +3,7 @@ import Foundation
 import Engine
 import Profiles
 import ScanImage
+import Simulator
 
 // Commands that run models re-execute once so OpenBLAS starts single-threaded with its fastest
 // kernels (see BLASLauncher).
@@ -19,7 +20,7 @@ do {
     exit(1)
 } catch {
     switch error {
-    case is ScanImageError, is ConfigurationError, is ProfileMismatch, is CommandFailure, is ModelFailure:
+    case is ScanImageError, is ConfigurationError, is ProfileMismatch, is CommandFailure, is ModelFailure, is SimulatorError:
         FileHandle.standardError.write(Data("vigil: \(error)\n".utf8))
         exit(1)
     default:

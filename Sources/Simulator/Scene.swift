@@ -1,0 +1,91 @@
+/// What the beam crosses: per material, the areal density (g/cm²) along the ray through each
+/// pixel of the canonical image (travel along x, front on the left, ground at the bottom).
+public struct Scene: Sendable {
+    public let width: Int
+    public let height: Int
+    /// Pixel pitch in cm (square pixels in object space).
+    public let pitchCM: Double
+    public private(set) var layers: [String: [Float]] = [:]
+    public private(set) var objects: [SceneObject] = []
+
+    public init(width: Int, height: Int, pitchCM: Double) {
+        self.width = width
+        self.height = height
+        self.pitchCM = pitchCM
+    }
+
+    /// Adds `material` `depthCM` thick (along the beam) over a rectangle given in cm, with the
+    /// origin at the front of the scene and the ground (y up).
+    public mutating func box(_ material: String, density: Double, x: Double, y: Double, width w: Double, height h: Double,
+                             depthCM: Double) {
+        let x0 = max(0, Int((x / pitchCM).rounded())), x1 = min(width, Int(((x + w) / pitchCM).rounded()))
+        let row0 = max(0, height - Int(((y + h) / pitchCM).rounded())), row1 = min(height, height - Int((y / pitchCM).rounded()))
+        guard x0 < x1, row0 < row1 else { return }
+        let add = Float(density * depthCM)
+        let w = width
+        modify(material) { layer in
+            layer.withUnsafeMutableBufferPointer { p in
+                for r in row0..<row1 { for c in x0..<x1 { p[r * w + c] += add } }
+            }
+        }
+    }
+
+    /// Mutates a material's layer in place (created on first use).
+    private mutating func modify(_ material: String, _ body: (inout [Float]) -> Void) {
+        let count = width * height
+        body(&layers[material, default: [Float](repeating: 0, count: count)])
+    }
+
+    /// Sum of all materials' areal density over a pixel box (for occlusion).
+    public func totalDensity(in box: PixelBox) -> Double {
+        var total = 0.0
+        for layer in layers.values {
+            for r in max(0, box.y)..<min(height, box.y + box.height) {
+                for c in max(0, box.x)..<min(width, box.x + box.width) { total += Double(layer[r * width + c]) }
+            }
+        }
+        return total
+    }
+
+    /// Adds a solid disc seen face-on (wheels, drums end-on), `depthCM` thick.
+    public mutating func disc(_ material: String, density: Double, centreX: Double, centreY: Double, radius: Double, depthCM: Double) {
+        let add = Float(density * depthCM)
+        let cx = centreX / pitchCM, cy = Double(height) - centreY / pitchCM, r = radius / pitchCM
+        let (w, h) = (width, height)
+        modify(material) { layer in
+            for row in max(0, Int(cy - r))..<min(h, Int(cy + r) + 1) {
+                for col in max(0, Int(cx - r))..<min(w, Int(cx + r) + 1) {
+                    let dx = Double(col) + 0.5 - cx, dy = Double(row) + 0.5 - cy
+                    if dx * dx + dy * dy <= r * r { layer[row * w + col] += add }
+                }
+            }
+        }
+    }
+
+    /// Records a ground-truth object with its box in canonical pixels.
+    public mutating func label(_ object: SceneObject) { objects.append(object) }
+
+    /// A box in cm (origin front-bottom, y up) as canonical pixels (origin top-left).
+    public func pixels(x: Double, y: Double, width w: Double, height h: Double) -> PixelBox {
+        let x0 = Int((x / pitchCM).rounded()), x1 = Int(((x + w) / pitchCM).rounded())
+        let top = height - Int(((y + h) / pitchCM).rounded()), bottom = height - Int((y / pitchCM).rounded())
+        return PixelBox(x: x0, y: top, width: x1 - x0, height: bottom - top)
+    }
+}
+
+/// An axis-aligned box in image pixels.
+public struct PixelBox: Sendable, Codable, Equatable {
+    public var x: Int
+    public var y: Int
+    public var width: Int
+    public var height: Int
+}
+
+/// A labelled object of a synthetic scan (DESIGN.md's labels.json).
+public struct SceneObject: Sendable, Codable, Equatable {
+    public var label: String
+    public var kind: String
+    public var material: String
+    public var occlusion: Double
+    public var box: PixelBox
+}

@@ -1,0 +1,90 @@
+import Dispatch
+import Foundation
+import Synchronization
+import Profiles
+import ScanImage
+
+/// Ground truth written beside synthetic scans (`labels.json`, DESIGN.md).
+public struct SyntheticLabels: Codable, Sendable {
+    public struct Declaration: Codable, Sendable {
+        public var category: String
+        public var declaredEmpty: Bool
+    }
+
+    public struct Entry: Codable, Sendable {
+        public var file: String
+        public var profile: String
+        public var kind: String
+        public var declaration: Declaration
+        public var objects: [SceneObject]
+    }
+
+    public var scans: [Entry]
+}
+
+/// `vigil synth`: deterministic synthetic scans per seed, written as the station would send them.
+public struct Synthesizer: Sendable {
+    public let simulator: ScanSimulator
+
+    public init(simulator: ScanSimulator) { self.simulator = simulator }
+
+    /// Writes `count` cargo scans (16-bit TIFF, one page per channel) and `labels.json` into `directory`.
+    public func writeCargo(count: Int, seed: UInt64, directory: String) throws -> SyntheticLabels {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let profile = simulator.profile
+        let pitchCM = profile.pitch.alongTravelMM / 10
+        let width = Int((1650 / pitchCM).rounded()), height = profile.detectorPixels
+        // Scans are independent (each has its own seed), so they are made in parallel; the
+        // pool's own loops then run inline, which is the cheaper split for many scans.
+        let results = Mutex<[Int: Result<SyntheticLabels.Entry, Error>]>([:])
+        DispatchQueue.concurrentPerform(iterations: count) { index in
+            let result = Result { try makeCargo(index: index, seed: seed, width: width, height: height, pitchCM: pitchCM, directory: directory) }
+            results.withLock { $0[index] = result }
+        }
+        let entries = try results.withLock { r in try (0..<count).map { try r[$0]!.get() } }
+        let labels = SyntheticLabels(scans: entries)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(labels).write(to: URL(fileURLWithPath: (directory as NSString).appendingPathComponent("labels.json")))
+        return labels
+    }
+
+    private func makeCargo(index: Int, seed: UInt64, width: Int, height: Int, pitchCM: Double,
+                           directory: String) throws -> SyntheticLabels.Entry {
+        let profile = simulator.profile
+        var random = SeededRandom(seed: seed &* 1_000_003 &+ UInt64(index))
+        let category = random.pick(CargoScene.categories)
+        var hidden: [String] = []
+        if random.uniform(0, 1) < 0.5 {
+            for _ in 0..<(1 + Int(random.next() % 2)) { hidden.append(random.pick(CargoScene.threats)) }
+        }
+        // One in eight containers declared empty is not.
+        let declaredEmpty = category == "empty" || random.uniform(0, 1) < 0.125
+        var scene = CargoScene.make(width: width, height: height, pitchCM: pitchCM, random: &random, hidden: hidden,
+                                    category: category)
+        if declaredEmpty && category != "empty" {
+            scene.label(SceneObject(label: "load", kind: "not-empty", material: "mixed", occlusion: 0,
+                                    box: scene.pixels(x: 330, y: 128, width: 1160, height: 235)))
+        }
+        let (scan, columnOf) = try simulator.simulate(scene, seed: random.next())
+        let name = String(format: "cargo-%04d.tiff", index + 1)
+        let bytes = try ScanEncoder.encode(scan, as: .tiff, output: name)
+        try ScanFile.write(bytes, to: (directory as NSString).appendingPathComponent(name))
+        let objects = scene.objects.map { object in
+            var o = object
+            o.box = received(object.box, scan: scan, columnOf: columnOf)
+            return o
+        }
+        return .init(file: name, profile: profile.id, kind: "cargo",
+                     declaration: .init(category: declaredEmpty ? "empty" : category, declaredEmpty: declaredEmpty),
+                     objects: objects)
+    }
+
+    /// A canonical box in the pixels of the file as written (travel stretch, then flips).
+    func received(_ box: PixelBox, scan: Scan, columnOf: (Int) -> Int) -> PixelBox {
+        let a = columnOf(max(0, box.x)), b = columnOf(max(0, box.x + box.width - 1))
+        var y = box.y
+        if simulator.profile.flipVertical { y = scan.height - box.y - box.height }
+        return PixelBox(x: min(a, b), y: y, width: abs(b - a) + 1, height: box.height)
+    }
+}
