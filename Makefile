@@ -34,7 +34,7 @@ build: deps
 # Analyses the sample scans shipped in the repository with their scanner profiles: decode, then
 # preprocessing into the tensors a model sees. (Once the service exists this starts `vigil serve`.)
 run: deps
-	@swift build -c release 2>&1 | grep -E "error|warning: unre|Compiling vigil|Build complete" || true
+	swift build -c release
 	@mkdir -p vigil-data/preprocessed
 	@for f in $(SAMPLES)/*.tiff $(SAMPLES)/*.dcm; do \
 		profile=$$(basename $$f | sed 's/\.[a-z]*$$//'); \
