@@ -11,7 +11,8 @@ enum CargoScene {
     static let densities: [String: Double] = [
         "iron": 7.874, "polyethylene": 0.93, "cellulose": 1.42, "water": 1.0, "silicon_dioxide": 2.32,
         "cocaine_hydrochloride": 1.0, "aluminium": 2.699, "copper": 8.96, "lead": 11.35,
-    ]
+        "glass_borosilicate_pyrex": 2.23, "rdx": 1.82,
+    ]  // every material of ScannerProfiles/attenuation/materials.csv, same densities
 
     /// Builds one scene; `hidden` threats are placed inside the cargo. Returns the scene and its declaration.
     static func make(width: Int, height: Int, pitchCM: Double, random: inout SeededRandom, hidden: [String],

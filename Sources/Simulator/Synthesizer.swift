@@ -28,17 +28,44 @@ public struct Synthesizer: Sendable {
 
     public init(simulator: ScanSimulator) { self.simulator = simulator }
 
+    /// Kinds of scene, with the profile view each needs.
+    public enum Kind: String, Sendable, CaseIterable {
+        case cargo, vehicle, parcel
+
+        public var view: ScanView { self == .cargo ? .side : .top }
+        public var defaultProfile: String {
+            switch self {
+            case .cargo: return "cargo-de-linac"
+            case .vehicle: return "vehicle-top"
+            case .parcel: return "parcel-de-160kv"
+            }
+        }
+        /// Scene length along travel, in cm.
+        var lengthCM: Double {
+            switch self {
+            case .cargo: return 1650
+            case .vehicle: return 650
+            case .parcel: return 100
+            }
+        }
+    }
+
     /// Writes `count` cargo scans (16-bit TIFF, one page per channel) and `labels.json` into `directory`.
     public func writeCargo(count: Int, seed: UInt64, directory: String) throws -> SyntheticLabels {
+        try write(.cargo, count: count, seed: seed, directory: directory)
+    }
+
+    /// Writes `count` scans of `kind` (16-bit TIFF, one page per channel) and `labels.json` into `directory`.
+    public func write(_ kind: Kind, count: Int, seed: UInt64, directory: String) throws -> SyntheticLabels {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let profile = simulator.profile
         let pitchCM = profile.pitch.alongTravelMM / 10
-        let width = Int((1650 / pitchCM).rounded()), height = profile.detectorPixels
+        let width = Int((kind.lengthCM / pitchCM).rounded()), height = profile.detectorPixels
         // Scans are independent (each has its own seed), so they are made in parallel; the
         // pool's own loops then run inline, which is the cheaper split for many scans.
         let results = Mutex<[Int: Result<SyntheticLabels.Entry, Error>]>([:])
         DispatchQueue.concurrentPerform(iterations: count) { index in
-            let result = Result { try makeCargo(index: index, seed: seed, width: width, height: height, pitchCM: pitchCM, directory: directory) }
+            let result = Result { try make(kind, index: index, seed: seed, width: width, height: height, pitchCM: pitchCM, directory: directory) }
             results.withLock { $0[index] = result }
         }
         let entries = try results.withLock { r in try (0..<count).map { try r[$0]!.get() } }
@@ -49,25 +76,30 @@ public struct Synthesizer: Sendable {
         return labels
     }
 
-    private func makeCargo(index: Int, seed: UInt64, width: Int, height: Int, pitchCM: Double,
-                           directory: String) throws -> SyntheticLabels.Entry {
+    private func make(_ kind: Kind, index: Int, seed: UInt64, width: Int, height: Int, pitchCM: Double,
+                      directory: String) throws -> SyntheticLabels.Entry {
         let profile = simulator.profile
         var random = SeededRandom(seed: seed &* 1_000_003 &+ UInt64(index))
-        let category = random.pick(CargoScene.categories)
+        let threats: [String] = kind == .cargo ? CargoScene.threats : kind == .vehicle ? VehicleScene.threats : ParcelScene.threats
+        let category = kind == .cargo ? random.pick(CargoScene.categories) : kind == .vehicle ? "passenger car" : "personal effects"
         var hidden: [String] = []
         if random.uniform(0, 1) < 0.5 {
-            for _ in 0..<(1 + Int(random.next() % 2)) { hidden.append(random.pick(CargoScene.threats)) }
+            for _ in 0..<(1 + Int(random.next() % 2)) { hidden.append(random.pick(threats)) }
         }
         // One in eight containers declared empty is not.
-        let declaredEmpty = category == "empty" || random.uniform(0, 1) < 0.125
-        var scene = CargoScene.make(width: width, height: height, pitchCM: pitchCM, random: &random, hidden: hidden,
-                                    category: category)
+        let declaredEmpty = kind == .cargo && (category == "empty" || random.uniform(0, 1) < 0.125)
+        var scene: Scene
+        switch kind {
+        case .cargo: scene = CargoScene.make(width: width, height: height, pitchCM: pitchCM, random: &random, hidden: hidden, category: category)
+        case .vehicle: scene = VehicleScene.make(width: width, height: height, pitchCM: pitchCM, random: &random, hidden: hidden)
+        case .parcel: scene = ParcelScene.make(width: width, height: height, pitchCM: pitchCM, random: &random, hidden: hidden)
+        }
         if declaredEmpty && category != "empty" {
             scene.label(SceneObject(label: "load", kind: "not-empty", material: "mixed", occlusion: 0,
                                     box: scene.pixels(x: 330, y: 128, width: 1160, height: 235)))
         }
         let (scan, columnOf) = try simulator.simulate(scene, seed: random.next())
-        let name = String(format: "cargo-%04d.tiff", index + 1)
+        let name = String(format: "%@-%04d.tiff", kind.rawValue, index + 1)
         let bytes = try ScanEncoder.encode(scan, as: .tiff, output: name)
         try ScanFile.write(bytes, to: (directory as NSString).appendingPathComponent(name))
         let objects = scene.objects.map { object in
@@ -75,7 +107,7 @@ public struct Synthesizer: Sendable {
             o.box = received(object.box, scan: scan, columnOf: columnOf)
             return o
         }
-        return .init(file: name, profile: profile.id, kind: "cargo",
+        return .init(file: name, profile: profile.id, kind: kind.rawValue,
                      declaration: .init(category: declaredEmpty ? "empty" : category, declaredEmpty: declaredEmpty),
                      objects: objects)
     }

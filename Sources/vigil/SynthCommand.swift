@@ -9,27 +9,28 @@ struct SynthCommand: ParsableCommand {
         commandName: "synth",
         abstract: "Write synthetic scans (Beer–Lambert with NIST attenuation data) and labels.json ground truth.")
 
-    @Option(help: "Kind of scene: cargo (vehicle and parcel are not available yet).") var kind: String
+    @Option(help: "Kind of scene: cargo, vehicle or parcel.") var kind: String
     @Option(help: "Number of scans.") var count: Int
     @Option(help: "Seed; the same seed gives the same files.") var seed: UInt64
     @Option(help: "Output folder.") var out: String
-    @Option(help: "Scanner profile to simulate (default: cargo-de-linac).") var profile: String = "cargo-de-linac"
+    @Option(help: "Scanner profile to simulate (default: cargo-de-linac, vehicle-top or parcel-de-160kv by kind).") var profile: String?
     @OptionGroup var profiles: ProfileOptions
 
     func run() throws {
-        guard kind == "cargo" else {
-            throw CommandFailure("synth: kind '\(kind)' is not available yet (cargo only)")
+        guard let kind = Synthesizer.Kind(rawValue: kind) else {
+            throw CommandFailure("synth: kind '\(self.kind)' is not one of cargo, vehicle, parcel")
         }
         guard count > 0 else { throw CommandFailure("synth: --count must be at least 1") }
         let catalog = try profiles.catalog()
-        let scanner = try catalog.profile(profile)
-        guard scanner.modality == .dr, scanner.view == .side else {
-            throw CommandFailure("synth: profile \(profile) is not a side-view radiograph scanner")
+        let id = profile ?? kind.defaultProfile
+        let scanner = try catalog.profile(id)
+        guard scanner.modality == .dr, scanner.view == kind.view else {
+            throw CommandFailure("synth: profile \(id) is not a \(kind.view.rawValue)-view radiograph scanner, as \(kind.rawValue) scenes need")
         }
         let table = try MaterialTable(directory: (catalog.directory as NSString).appendingPathComponent("attenuation"))
         let synthesizer = Synthesizer(simulator: try ScanSimulator(profile: scanner, table: table))
-        let labels = try synthesizer.writeCargo(count: count, seed: seed, directory: out)
+        let labels = try synthesizer.write(kind, count: count, seed: seed, directory: out)
         let threats = labels.scans.reduce(0) { $0 + $1.objects.filter { $0.kind == "threat" }.count }
-        print("wrote \(labels.scans.count) scans with \(threats) hidden threats to \(out)")
+        print("wrote \(labels.scans.count) \(kind.rawValue) scans with \(threats) hidden threats to \(out)")
     }
 }

@@ -124,4 +124,26 @@ final class SimulatorTests: XCTestCase {
         let beside = mean((box.y + box.height + 2)..<(box.y + box.height + 4))
         XCTAssertLessThan(inside, beside * 0.97, "inside \(inside), beside \(beside)")
     }
+
+    func testEveryKindWritesScansItsProfileReadsWithBoxesInside() throws {
+        for kind in Synthesizer.Kind.allCases {
+            var p = try profile(kind.defaultProfile)
+            // Coarser pixels keep the debug build quick; the geometry is the same.
+            p.pitch = PixelPitch(alongTravelMM: p.pitch.alongTravelMM * 4, acrossTravelMM: p.pitch.acrossTravelMM * 4)
+            p.detectorPixels /= 4
+            let dir = NSTemporaryDirectory() + "synth-\(kind.rawValue)-\(UUID())"
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            let labels = try Synthesizer(simulator: ScanSimulator(profile: p, table: table())).write(kind, count: 4, seed: 11, directory: dir)
+            XCTAssertEqual(labels.scans.count, 4)
+            for entry in labels.scans {
+                XCTAssertEqual(entry.kind, kind.rawValue)
+                let scan = try p.interpret(ScanDecoder().decodeFile(at: dir + "/" + entry.file), source: entry.file)
+                XCTAssertEqual(scan.channels, p.channels.map(\.role))
+                for o in entry.objects {
+                    XCTAssertTrue(o.box.x >= 0 && o.box.y >= 0 && o.box.x + o.box.width <= scan.width
+                                  && o.box.y + o.box.height <= scan.height, "\(kind) \(entry.file) \(o)")
+                }
+            }
+        }
+    }
 }
