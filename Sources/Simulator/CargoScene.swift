@@ -18,18 +18,15 @@ enum CargoScene {
     static func make(width: Int, height: Int, pitchCM: Double, random: inout SeededRandom, hidden: [String],
                      category: String) -> Scene {
         var s = Scene(width: width, height: height, pitchCM: pitchCM)
-        func add(_ m: String, _ x: Double, _ y: Double, _ w: Double, _ h: Double, _ depth: Double) {
-            s.box(m, density: densities[m]!, x: x, y: y, width: w, height: h, depthCM: depth)
-        }
         let length = Double(width) * pitchCM
         // Tractor: cab panels, engine block, seats, fuel tank, chassis rails, wheels.
         let cabX = 30.0, cabLength = 230.0
-        add("iron", cabX, 120, cabLength, 260, 0.4)              // two 2 mm side panels
-        add("iron", cabX + 20, 100, 90, 80, 40)                   // engine block
-        add("polyethylene", cabX + 120, 160, 60, 60, 120)         // seats
-        add("iron", cabX + cabLength + 20, 60, 120, 55, 0.6)      // fuel tank shell
-        add("polyethylene", cabX + cabLength + 20, 60, 120, 45, 45)  // diesel (polyethylene stands in)
-        add("iron", cabX, 95, length - cabX - 40, 25, 2.0)        // chassis rails
+        s.add("iron", cabX, 120, cabLength, 260, 0.4)              // two 2 mm side panels
+        s.add("iron", cabX + 20, 100, 90, 80, 40)                   // engine block
+        s.add("polyethylene", cabX + 120, 160, 60, 60, 120)         // seats
+        s.add("iron", cabX + cabLength + 20, 60, 120, 55, 0.6)      // fuel tank shell
+        s.add("polyethylene", cabX + cabLength + 20, 60, 120, 45, 45)  // diesel (polyethylene stands in)
+        s.add("iron", cabX, 95, length - cabX - 40, 25, 2.0)        // chassis rails
         let containerX = cabX + cabLength + 40, containerLength = min(1219.0, length - containerX - 60)
         for axle in [cabX + 50, cabX + cabLength - 20, containerX + containerLength - 300, containerX + containerLength - 170] {
             s.disc("polyethylene", density: 0.93, centreX: axle, centreY: 52, radius: 52, depthCM: 60)
@@ -37,17 +34,17 @@ enum CargoScene {
         }
         // Container: side walls with corrugation, floor, roof, end frames.
         let floorY = 125.0, inner = 239.0
-        add("iron", containerX, floorY, containerLength, inner + 20, 0.4)
+        s.add("iron", containerX, floorY, containerLength, inner + 20, 0.4)
         let period = 28.0
         var x = containerX
         while x < containerX + containerLength {
-            add("iron", x, floorY, period / 2, inner + 20, 0.2)  // corrugation doubles the steel seen edge-on
+            s.add("iron", x, floorY, period / 2, inner + 20, 0.2)  // corrugation doubles the steel seen edge-on
             x += period
         }
-        add("cellulose", containerX, floorY, containerLength, 3, 240 * 0.5)  // plywood floor, 0.7 g/cm3
-        add("iron", containerX, floorY + inner + 10, containerLength, 3, 240 * 0.2)  // roof sheet seen edge-on
-        add("iron", containerX, floorY, 15, inner + 20, 12)
-        add("iron", containerX + containerLength - 15, floorY, 15, inner + 20, 12)
+        s.add("cellulose", containerX, floorY, containerLength, 3, 240 * 0.5)  // plywood floor, 0.7 g/cm3
+        s.add("iron", containerX, floorY + inner + 10, containerLength, 3, 240 * 0.2)  // roof sheet seen edge-on
+        s.add("iron", containerX, floorY, 15, inner + 20, 12)
+        s.add("iron", containerX + containerLength - 15, floorY, 15, inner + 20, 12)
 
         // Cargo filling part of the container.
         let cargoStart = containerX + 30, cargoEnd = containerX + containerLength - 30
@@ -58,24 +55,24 @@ enum CargoScene {
             switch category {
             case "palletised boxes":
                 let w = random.uniform(100, 125), h = random.uniform(120, 230)
-                add("cellulose", cx, floorY + 15, w, h, random.uniform(60, 220) * 0.25)  // boxes, ~25 % solid
-                add("cellulose", cx, floorY + 3, w, 12, 100 * 0.3)                       // pallet
+                s.add("cellulose", cx, floorY + 15, w, h, random.uniform(60, 220) * 0.25)  // boxes, ~25 % solid
+                s.add("cellulose", cx, floorY + 3, w, 12, 100 * 0.3)                       // pallet
                 cx += w + random.uniform(2, 10)
             case "bulk":
                 let w = cargoLength
-                add("silicon_dioxide", cx, floorY + 3, w, random.uniform(60, 120), 230 * 0.65)  // sand, 1.5 g/cm3
+                s.add("silicon_dioxide", cx, floorY + 3, w, random.uniform(60, 120), 230 * 0.65)  // sand, 1.5 g/cm3
                 cx += w
             case "machinery":
                 let w = random.uniform(80, 200), h = random.uniform(60, 180)
-                add("iron", cx, floorY + 3, w, h, random.uniform(3, 18))
+                s.add("iron", cx, floorY + 3, w, h, random.uniform(3, 18))
                 cx += w + random.uniform(20, 60)
             case "drums of liquid":
-                for row in 0..<2 { add("water", cx, floorY + 3 + Double(row) * 90, 58, 88, 2 * 58) }
-                add("iron", cx, floorY + 3, 58, 180, 0.5)
+                for row in 0..<2 { s.add("water", cx, floorY + 3 + Double(row) * 90, 58, 88, 2 * 58) }
+                s.add("iron", cx, floorY + 3, 58, 180, 0.5)
                 cx += 60
             default:  // textiles
                 let w = random.uniform(100, 200)
-                add("cellulose", cx, floorY + 3, w, random.uniform(150, 235), 230 * 0.15)
+                s.add("cellulose", cx, floorY + 3, w, random.uniform(150, 235), 230 * 0.15)
                 cx += w + random.uniform(5, 15)
             }
         }
@@ -88,25 +85,24 @@ enum CargoScene {
             let before = s.totalDensity(in: s.pixels(x: tx, y: ty, width: threat == "car" ? 430 : 100, height: threat == "car" ? 145 : 45))
             switch threat {
             case "pistol":
-                add("iron", tx, ty + 10, 19, 3.5, 2.5)
-                add("iron", tx + 12, ty, 4, 12, 2.8)
+                s.pistol(x: tx, y: ty)
                 box = s.pixels(x: tx, y: ty, width: 19, height: 13.5)
             case "rifle":
-                add("iron", tx, ty + 8, 95, 3.5, 2.2)
-                add("iron", tx + 60, ty, 6, 10, 2.5)
-                add("cellulose", tx + 75, ty + 2, 25, 10, 4)
+                s.add("iron", tx, ty + 8, 95, 3.5, 2.2)
+                s.add("iron", tx + 60, ty, 6, 10, 2.5)
+                s.add("cellulose", tx + 75, ty + 2, 25, 10, 4)
                 box = s.pixels(x: tx, y: ty, width: 100, height: 12)
             case "blade":
-                add("iron", tx, ty, 25, 4, 0.4)
+                s.add("iron", tx, ty, 25, 4, 0.4)
                 box = s.pixels(x: tx, y: ty, width: 25, height: 4)
             case "narcotics":
                 material = "cocaine_hydrochloride"
                 let n = 2 + Int(random.next() % 6)
-                for i in 0..<n { add("cocaine_hydrochloride", tx + Double(i % 3) * 31, ty + Double(i / 3) * 21, 30, 20, 12) }
+                for i in 0..<n { s.add("cocaine_hydrochloride", tx + Double(i % 3) * 31, ty + Double(i / 3) * 21, 30, 20, 12) }
                 box = s.pixels(x: tx, y: ty, width: Double(min(n, 3)) * 31, height: Double((n + 2) / 3) * 21)
             default:  // a car inside the container
-                add("iron", tx, ty, 430, 145, 0.3)
-                add("iron", tx + 20, ty + 25, 80, 60, 30)
+                s.add("iron", tx, ty, 430, 145, 0.3)
+                s.add("iron", tx + 20, ty + 25, 80, 60, 30)
                 for wheel in [tx + 70, tx + 360] {
                     s.disc("polyethylene", density: 0.93, centreX: wheel, centreY: ty + 30, radius: 30, depthCM: 40)
                 }
@@ -119,5 +115,18 @@ enum CargoScene {
                                 occlusion: (occlusion * 1000).rounded() / 1000, box: box))
         }
         return s
+    }
+}
+
+extension Scene {
+    /// `material` at its standard density (CargoScene.densities), `depth` cm along the beam.
+    mutating func add(_ material: String, _ x: Double, _ y: Double, _ w: Double, _ h: Double, _ depth: Double) {
+        box(material, density: CargoScene.densities[material]!, x: x, y: y, width: w, height: h, depthCM: depth)
+    }
+
+    /// A pistol seen side-on, 19 x 13.5 cm: a steel slide and barrel 2.5 cm thick and a grip frame.
+    mutating func pistol(x: Double, y: Double) {
+        add("iron", x, y + 10, 19, 3.5, 2.5)
+        add("iron", x + 12, y, 4, 12, 2.8)
     }
 }

@@ -6,26 +6,22 @@ enum VehicleScene {
 
     static func make(width: Int, height: Int, pitchCM: Double, random: inout SeededRandom, hidden: [String]) -> Scene {
         var s = Scene(width: width, height: height, pitchCM: pitchCM)
-        let d = CargoScene.densities
-        func add(_ m: String, _ x: Double, _ y: Double, _ w: Double, _ h: Double, _ depth: Double) {
-            s.box(m, density: d[m]!, x: x, y: y, width: w, height: h, depthCM: depth)
-        }
         let lane = Double(height) * pitchCM
         let length = random.uniform(400, 490), carWidth = random.uniform(170, 190)
         let x0 = random.uniform(60, 120), y0 = (lane - carWidth) / 2 + random.uniform(-20, 20)
-        add("iron", x0, y0, length, carWidth, 0.25)                      // roof and floor pan sheet steel
-        add("iron", x0 + 15, y0 + 30, 70, carWidth - 60, 25)             // engine block and gearbox
-        add("aluminium", x0 + 5, y0 + 20, 20, carWidth - 40, 6)          // radiator and bumper beam
-        add("glass_borosilicate_pyrex", x0 + 100, y0 + 10, 60, carWidth - 20, 0.5)  // windscreen, seen flat
-        add("polyethylene", x0 + 160, y0 + 20, 60, carWidth - 40, 8)     // front seats (foam and frames)
-        add("iron", x0 + 160, y0 + 20, 60, carWidth - 40, 0.4)
-        add("polyethylene", x0 + 250, y0 + 15, 70, carWidth - 30, 8)     // rear bench
-        add("iron", x0 + length - 120, y0 + 30, 60, 70, 0.3)             // fuel tank shell
-        add("polyethylene", x0 + length - 120, y0 + 30, 60, 70, 20)      // fuel
-        add("iron", x0, y0 + carWidth / 2 - 4, length, 8, 1.5)           // exhaust and tunnel
+        s.add("iron", x0, y0, length, carWidth, 0.25)                      // roof and floor pan sheet steel
+        s.add("iron", x0 + 15, y0 + 30, 70, carWidth - 60, 25)             // engine block and gearbox
+        s.add("aluminium", x0 + 5, y0 + 20, 20, carWidth - 40, 6)          // radiator and bumper beam
+        s.add("glass_borosilicate_pyrex", x0 + 100, y0 + 10, 60, carWidth - 20, 0.5)  // windscreen, seen flat
+        s.add("polyethylene", x0 + 160, y0 + 20, 60, carWidth - 40, 8)     // front seats (foam and frames)
+        s.add("iron", x0 + 160, y0 + 20, 60, carWidth - 40, 0.4)
+        s.add("polyethylene", x0 + 250, y0 + 15, 70, carWidth - 30, 8)     // rear bench
+        s.add("iron", x0 + length - 120, y0 + 30, 60, 70, 0.3)             // fuel tank shell
+        s.add("polyethylene", x0 + length - 120, y0 + 30, 60, 70, 20)      // fuel
+        s.add("iron", x0, y0 + carWidth / 2 - 4, length, 8, 1.5)           // exhaust and tunnel
         for (wx, wy) in [(x0 + 60, y0), (x0 + 60, y0 + carWidth - 22), (x0 + length - 90, y0), (x0 + length - 90, y0 + carWidth - 22)] {
-            add("polyethylene", wx, wy, 64, 22, 45)                      // tyre seen from above
-            add("iron", wx + 17, wy + 3, 30, 16, 6)                      // rim and brake disc
+            s.add("polyethylene", wx, wy, 64, 22, 45)                      // tyre seen from above
+            s.add("iron", wx + 17, wy + 3, 30, 16, 6)                      // rim and brake disc
         }
         for threat in hidden {
             let tx = random.uniform(x0 + 150, x0 + length - 150), ty = random.uniform(y0 + 30, y0 + carWidth - 60)
@@ -33,20 +29,19 @@ enum VehicleScene {
             var material = "iron", box: PixelBox
             switch threat {
             case "pistol":
-                add("iron", tx, ty + 10, 19, 3.5, 2.5)
-                add("iron", tx + 12, ty, 4, 12, 2.8)
+                s.pistol(x: tx, y: ty)
                 box = s.pixels(x: tx, y: ty, width: 19, height: 13.5)
             case "blade":
-                add("iron", tx, ty, 25, 4, 0.4)
+                s.add("iron", tx, ty, 25, 4, 0.4)
                 box = s.pixels(x: tx, y: ty, width: 25, height: 4)
             case "bottle":  // laid flat: glass wall and liquid
                 material = "water"
-                add("glass_borosilicate_pyrex", tx, ty, 30, 8, 0.6)
-                add("water", tx, ty, 30, 8, 7)
+                s.add("glass_borosilicate_pyrex", tx, ty, 30, 8, 0.6)
+                s.add("water", tx, ty, 30, 8, 7)
                 box = s.pixels(x: tx, y: ty, width: 30, height: 8)
             default:
                 material = "cocaine_hydrochloride"
-                add("cocaine_hydrochloride", tx, ty, 30, 20, 8)
+                s.add("cocaine_hydrochloride", tx, ty, 30, 20, 8)
                 box = s.pixels(x: tx, y: ty, width: 30, height: 20)
             }
             let after = s.totalDensity(in: s.pixels(x: tx, y: ty, width: 40, height: 40))
@@ -64,23 +59,19 @@ enum ParcelScene {
 
     static func make(width: Int, height: Int, pitchCM: Double, random: inout SeededRandom, hidden: [String]) -> Scene {
         var s = Scene(width: width, height: height, pitchCM: pitchCM)
-        let d = CargoScene.densities
-        func add(_ m: String, _ x: Double, _ y: Double, _ w: Double, _ h: Double, _ depth: Double) {
-            s.box(m, density: d[m]!, x: x, y: y, width: w, height: h, depthCM: depth)
-        }
         let beltWidth = Double(height) * pitchCM
         let length = random.uniform(30, 70), parcelWidth = random.uniform(25, min(60, beltWidth - 10))
         let x0 = random.uniform(10, 20), y0 = random.uniform(5, beltWidth - parcelWidth - 5)
-        add("cellulose", x0, y0, length, parcelWidth, 0.6)  // cardboard top and bottom
+        s.add("cellulose", x0, y0, length, parcelWidth, 0.6)  // cardboard top and bottom
         // Clutter: clothes, shoes, books, a bottle; with a laptop or phone sometimes.
         for _ in 0..<(2 + Int(random.next() % 5)) {
             let w = random.uniform(8, length * 0.6), h = random.uniform(6, parcelWidth * 0.6)
             let x = random.uniform(x0, x0 + length - w), y = random.uniform(y0, y0 + parcelWidth - h)
             switch random.next() % 4 {
-            case 0: add("cellulose", x, y, w, h, random.uniform(2, 8))        // clothes, books
-            case 1: add("polyethylene", x, y, w, h, random.uniform(2, 10))    // shoes, plastic
-            case 2: add("water", x, y, min(w, 25), min(h, 8), 7)              // bottle of liquid
-            default: add("aluminium", x, y, min(w, 15), min(h, 10), 0.3)      // cans, foil
+            case 0: s.add("cellulose", x, y, w, h, random.uniform(2, 8))        // clothes, books
+            case 1: s.add("polyethylene", x, y, w, h, random.uniform(2, 10))    // shoes, plastic
+            case 2: s.add("water", x, y, min(w, 25), min(h, 8), 7)              // bottle of liquid
+            default: s.add("aluminium", x, y, min(w, 15), min(h, 10), 0.3)      // cans, foil
             }
         }
         /// Adds an object with `build` and labels it, with the share of other mass in its box.
@@ -96,16 +87,16 @@ enum ParcelScene {
         if random.uniform(0, 1) < 0.3 {
             let x = random.uniform(x0, max(x0, x0 + length - 32)), y = random.uniform(y0, max(y0, y0 + parcelWidth - 22))
             place("laptop", "electronics", "aluminium", x, y, 32, 22) {
-                add("aluminium", x, y, 32, 22, 0.3)
-                add("copper", x + 2, y + 2, 28, 18, 0.05)
-                add("iron", x + 4, y + 12, 20, 8, 0.8)  // battery cells
+                s.add("aluminium", x, y, 32, 22, 0.3)
+                s.add("copper", x + 2, y + 2, 28, 18, 0.05)
+                s.add("iron", x + 4, y + 12, 20, 8, 0.8)  // battery cells
             }
         }
         if random.uniform(0, 1) < 0.3 {
             let x = random.uniform(x0, max(x0, x0 + length - 15)), y = random.uniform(y0, max(y0, y0 + parcelWidth - 8))
             place("phone", "electronics", "aluminium", x, y, 15, 7.5) {
-                add("aluminium", x, y, 15, 7.5, 0.2)
-                add("iron", x + 2, y + 1, 8, 5, 0.5)
+                s.add("aluminium", x, y, 15, 7.5, 0.2)
+                s.add("iron", x + 2, y + 1, 8, 5, 0.5)
             }
         }
         for threat in hidden {
@@ -113,13 +104,12 @@ enum ParcelScene {
             switch threat {
             case "pistol":
                 place("pistol", "threat", "iron", x, y, 19, 13.5) {
-                    add("iron", x, y + 10, 19, 3.5, 2.5)
-                    add("iron", x + 12, y, 4, 12, 2.8)
+                    s.pistol(x: x, y: y)
                 }
             case "blade":
-                place("blade", "threat", "iron", x, y, 25, 4) { add("iron", x, y, 25, 4, 0.4) }
+                place("blade", "threat", "iron", x, y, 25, 4) { s.add("iron", x, y, 25, 4, 0.4) }
             default:
-                place("narcotics", "threat", "cocaine_hydrochloride", x, y, 25, 20) { add("cocaine_hydrochloride", x, y, 25, 20, 6) }
+                place("narcotics", "threat", "cocaine_hydrochloride", x, y, 25, 20) { s.add("cocaine_hydrochloride", x, y, 25, 20, 6) }
             }
         }
         return s
