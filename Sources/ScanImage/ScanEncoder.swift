@@ -1,22 +1,26 @@
 import CCodecs
+import CDICOM
 import NPYFormat
 
 /// Writes a scan's decoded samples, unwindowed, as PNG, TIFF or NPY.
 public enum ScanEncoder {
     /// Output formats `image convert` writes.
     public enum Format: String, Sendable, CaseIterable {
-        case png, tiff, npy
+        case png, tiff, npy, dicom
 
-        /// The format named by a path's extension (.png, .tif/.tiff, .npy).
+        /// The format named by a path's extension (.png, .tif/.tiff, .npy, .dcm).
         public init?(path: String) {
             let ext = path.split(separator: ".").last.map { $0.lowercased() } ?? ""
             switch ext {
             case "png": self = .png
             case "tif", "tiff": self = .tiff
             case "npy": self = .npy
+            case "dcm": self = .dicom
             default: return nil
             }
         }
+
+        public var fileExtension: String { self == .dicom ? "dcm" : rawValue }
     }
 
     /// Encodes `scan`; `output` names the destination in errors.
@@ -25,7 +29,39 @@ public enum ScanEncoder {
         case .npy: return npy(scan).encoded()
         case .png: return try png(scan, output: output)
         case .tiff: return try tiff(scan, output: output)
+        case .dicom: return try dicom(scan, output: output)
         }
+    }
+
+    /// A DICOS Digital X-Ray image: unsigned 16-bit grey, one frame per channel (high energy first).
+    private static func dicom(_ scan: Scan, output: String) throws(ScanImageError) -> [UInt8] {
+        guard scan.pixels.format == .uint16, !scan.channels.contains(where: { [.red, .green, .blue, .alpha].contains($0) }) else {
+            throw ScanImageError(input: output, cause: .cannotEncode("DICOS DX holds unsigned 16-bit grey samples, not \(scan.pixels.format.rawValue) \(scan.channels.map(\.rawValue))"))
+        }
+        var buffer = vigil_dicom_buffer()
+        let code = scan.pixels.bytes.withUnsafeBytes { raw -> Int32 in
+            let station = scan.source.station ?? "VIGIL", manufacturer = scan.source.manufacturer ?? "Vigil"
+            let model = scan.source.model ?? "synthetic"
+            // A scan that already has an instance UID keeps it as the root of the file's UIDs.
+            let root = scan.source.sopInstanceUID
+            return station.withCString { st in
+                manufacturer.withCString { mf in
+                    model.withCString { md in
+                        withOptionalCString(root) { rt in
+                            var image = vigil_dicom_dx(
+                                rows: UInt32(scan.height), columns: UInt32(scan.width), frames: UInt32(scan.frames * scan.channels.count),
+                                bits_stored: UInt32(scan.bitsStored), pixels: raw.bindMemory(to: UInt16.self).baseAddress,
+                                pixel_spacing_row: scan.pitch?.acrossTravelMM ?? 1, pixel_spacing_column: scan.pitch?.alongTravelMM ?? 1,
+                                station_name: st, manufacturer: mf, model_name: md, uid_root: rt)
+                            return vigil_dicom_encode(&image, &buffer)
+                        }
+                    }
+                }
+            }
+        }
+        defer { vigil_dicom_buffer_free(&buffer) }
+        guard code == 0 else { throw ScanImageError.fromShim(code: code, message: cString(&buffer.error), input: output) }
+        return Array(UnsafeRawBufferPointer(start: buffer.data, count: buffer.length))
     }
 
     /// Samples in NumPy's usual image order, `[frames,] rows, columns [, samples]` as pydicom
@@ -109,4 +145,9 @@ public enum ScanEncoder {
         guard code == 0 else { throw ScanImageError.fromShim(code: code, message: cString(&buffer.error), input: output) }
         return Array(UnsafeRawBufferPointer(start: buffer.data, count: buffer.length))
     }
+}
+
+private func withOptionalCString<R>(_ s: String?, _ body: (UnsafePointer<CChar>?) -> R) -> R {
+    guard let s else { return body(nil) }
+    return s.withCString { body($0) }
 }

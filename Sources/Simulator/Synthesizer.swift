@@ -56,7 +56,8 @@ public struct Synthesizer: Sendable {
     }
 
     /// Writes `count` scans of `kind` (16-bit TIFF, one page per channel) and `labels.json` into `directory`.
-    public func write(_ kind: Kind, count: Int, seed: UInt64, directory: String) throws -> SyntheticLabels {
+    public func write(_ kind: Kind, count: Int, seed: UInt64, directory: String,
+                      format: ScanEncoder.Format = .tiff) throws -> SyntheticLabels {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let profile = simulator.profile
         let pitchCM = profile.pitch.alongTravelMM / 10
@@ -65,7 +66,10 @@ public struct Synthesizer: Sendable {
         // pool's own loops then run inline, which is the cheaper split for many scans.
         let results = Mutex<[Int: Result<SyntheticLabels.Entry, Error>]>([:])
         DispatchQueue.concurrentPerform(iterations: count) { index in
-            let result = Result { try make(kind, index: index, seed: seed, width: width, height: height, pitchCM: pitchCM, directory: directory) }
+            let result = Result {
+                try make(kind, index: index, seed: seed, width: width, height: height, pitchCM: pitchCM, directory: directory,
+                         format: format)
+            }
             results.withLock { $0[index] = result }
         }
         let entries = try results.withLock { r in try (0..<count).map { try r[$0]!.get() } }
@@ -77,7 +81,7 @@ public struct Synthesizer: Sendable {
     }
 
     private func make(_ kind: Kind, index: Int, seed: UInt64, width: Int, height: Int, pitchCM: Double,
-                      directory: String) throws -> SyntheticLabels.Entry {
+                      directory: String, format: ScanEncoder.Format) throws -> SyntheticLabels.Entry {
         let profile = simulator.profile
         var random = SeededRandom(seed: seed &* 1_000_003 &+ UInt64(index))
         let threats: [String] = kind == .cargo ? CargoScene.threats : kind == .vehicle ? VehicleScene.threats : ParcelScene.threats
@@ -98,9 +102,13 @@ public struct Synthesizer: Sendable {
             scene.label(SceneObject(label: "load", kind: "not-empty", material: "mixed", occlusion: 0,
                                     box: scene.pixels(x: 330, y: 128, width: 1160, height: 235)))
         }
-        let (scan, columnOf) = try simulator.simulate(scene, seed: random.next())
-        let name = String(format: "%@-%04d.tiff", kind.rawValue, index + 1)
-        let bytes = try ScanEncoder.encode(scan, as: .tiff, output: name)
+        var (scan, columnOf) = try simulator.simulate(scene, seed: random.next())
+        scan.source.station = "SYNTH-\(profile.id.uppercased())"
+        // UIDs derived from the seed (the 2.25 arc takes a decimal integer), so files repeat exactly.
+        scan.source.sopInstanceUID = "2.25.\(seed).\(index + 1)"
+        scan.source.model = profile.model
+        let name = String(format: "%@-%04d.%@", kind.rawValue, index + 1, format.fileExtension)
+        let bytes = try ScanEncoder.encode(scan, as: format, output: name)
         try ScanFile.write(bytes, to: (directory as NSString).appendingPathComponent(name))
         let objects = scene.objects.map { object in
             var o = object

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Profiles
+import ScanImage
 import Simulator
 
 /// `vigil synth`: synthetic scans with ground truth, from the X-ray simulator.
@@ -14,6 +15,8 @@ struct SynthCommand: ParsableCommand {
     @Option(help: "Seed; the same seed gives the same files.") var seed: UInt64
     @Option(help: "Output folder.") var out: String
     @Option(help: "Scanner profile to simulate (default: cargo-de-linac, vehicle-top or parcel-de-160kv by kind).") var profile: String?
+    @Option(help: "File format the station sends: tiff (16-bit, a page per channel) or dicom (DICOS DX, a frame per channel).")
+    var format: String = "tiff"
     @OptionGroup var profiles: ProfileOptions
 
     func run() throws {
@@ -21,6 +24,9 @@ struct SynthCommand: ParsableCommand {
             throw CommandFailure("synth: kind '\(self.kind)' is not one of cargo, vehicle, parcel")
         }
         guard count > 0 else { throw CommandFailure("synth: --count must be at least 1") }
+        guard format == "tiff" || format == "dicom", let fileFormat = ScanEncoder.Format(rawValue: format) else {
+            throw CommandFailure("synth: --format \(format) is not one of tiff, dicom")
+        }
         let catalog = try profiles.catalog()
         let id = profile ?? kind.defaultProfile
         let scanner = try catalog.profile(id)
@@ -29,7 +35,7 @@ struct SynthCommand: ParsableCommand {
         }
         let table = try MaterialTable(directory: (catalog.directory as NSString).appendingPathComponent("attenuation"))
         let synthesizer = Synthesizer(simulator: try ScanSimulator(profile: scanner, table: table))
-        let labels = try synthesizer.write(kind, count: count, seed: seed, directory: out)
+        let labels = try synthesizer.write(kind, count: count, seed: seed, directory: out, format: fileFormat)
         let threats = labels.scans.reduce(0) { $0 + $1.objects.filter { $0.kind == "threat" }.count }
         print("wrote \(labels.scans.count) \(kind.rawValue) scans with \(threats) hidden threats to \(out)")
     }

@@ -43,6 +43,18 @@ final class CodecRoundTripTests: XCTestCase {
         XCTAssertEqual(back.pixels, scan.pixels)
     }
 
+    func testDICOSDualEnergyRoundTripKeepsChannelsAsFrames() throws {
+        var scan = TestScans.gradient(width: 40, height: 24, format: .uint16, channels: 2)
+        scan.channels = [.high, .low]
+        scan.pitch = PixelPitch(alongTravelMM: 5, acrossTravelMM: 4)
+        let dcm = try ScanEncoder.encode(scan, as: .dicom, output: "de.dcm")
+        let back = try ScanDecoder().decode(dcm, source: "de.dcm")
+        XCTAssertEqual(back.frames, 2)
+        XCTAssertEqual(back.pixels, scan.pixels)
+        XCTAssertEqual(back.source.sopClassUID, "1.2.840.10008.5.1.4.1.1.501.2.1")
+        XCTAssertEqual(back.pitch, scan.pitch)
+    }
+
     func testNPYUsesPydicomAxisOrder() throws {
         var scan = TestScans.gradient(width: 4, height: 3, format: .uint8, channels: 3)
         scan.channels = [.red, .green, .blue]

@@ -58,6 +58,34 @@ int vigil_dicom_decode(const uint8_t *data, size_t length, uint32_t max_width, u
 
 void vigil_dicom_free(vigil_dicom_image *image);
 
+/// What vigil_dicom_encode writes: a DICOS Digital X-Ray image (for presentation), explicit VR
+/// little endian, unsigned 16-bit MONOCHROME2, one frame per channel (high energy first).
+typedef struct vigil_dicom_dx {
+    uint32_t rows;
+    uint32_t columns;
+    uint32_t frames;
+    uint32_t bits_stored;
+    const uint16_t *pixels;  ///< frames x rows x columns
+    double pixel_spacing_row;
+    double pixel_spacing_column;
+    const char *station_name;
+    const char *manufacturer;
+    const char *model_name;
+    /// When set, UIDs are <uid_root>.1 (instance), .2 (study), .3 (series): reproducible files.
+    /// When null, dcmtk generates unique ones.
+    const char *uid_root;
+} vigil_dicom_dx;
+
+/// An encoded file, malloc'ed; release with vigil_dicom_buffer_free.
+typedef struct vigil_dicom_buffer {
+    uint8_t *data;
+    size_t length;
+    char error[256];
+} vigil_dicom_buffer;
+
+int vigil_dicom_encode(const vigil_dicom_dx *image, vigil_dicom_buffer *out);
+void vigil_dicom_buffer_free(vigil_dicom_buffer *buffer);
+
 #ifdef __cplusplus
 }
 #endif
