@@ -16,8 +16,9 @@ enum CargoScene {
 
     /// Builds one scene; `hidden` threats are placed inside the cargo. Returns the scene and its declaration.
     static func make(width: Int, height: Int, pitchCM: Double, random: inout SeededRandom, hidden: [String],
-                     category: String) -> Scene {
+                     category: String, yOffsetCM: Double = 0) -> Scene {
         var s = Scene(width: width, height: height, pitchCM: pitchCM)
+        s.yOffsetCM = yOffsetCM
         let length = Double(width) * pitchCM
         // Tractor: cab panels, engine block, seats, fuel tank, chassis rails, wheels.
         let cabX = 30.0, cabLength = 230.0

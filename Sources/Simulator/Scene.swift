@@ -7,6 +7,8 @@ public struct Scene: Sendable {
     public let pitchCM: Double
     public private(set) var layers: [String: [Float]] = [:]
     public private(set) var objects: [SceneObject] = []
+    /// Raises (or lowers) everything: the same vehicle sits differently in two scanners.
+    public var yOffsetCM: Double = 0
 
     public init(width: Int, height: Int, pitchCM: Double) {
         self.width = width
@@ -18,6 +20,7 @@ public struct Scene: Sendable {
     /// origin at the front of the scene and the ground (y up).
     public mutating func box(_ material: String, density: Double, x: Double, y: Double, width w: Double, height h: Double,
                              depthCM: Double) {
+        let y = y + yOffsetCM
         let x0 = max(0, Int((x / pitchCM).rounded())), x1 = min(width, Int(((x + w) / pitchCM).rounded()))
         let row0 = max(0, height - Int(((y + h) / pitchCM).rounded())), row1 = min(height, height - Int((y / pitchCM).rounded()))
         guard x0 < x1, row0 < row1 else { return }
@@ -50,7 +53,7 @@ public struct Scene: Sendable {
     /// Adds a solid disc seen face-on (wheels, drums end-on), `depthCM` thick.
     public mutating func disc(_ material: String, density: Double, centreX: Double, centreY: Double, radius: Double, depthCM: Double) {
         let add = Float(density * depthCM)
-        let cx = centreX / pitchCM, cy = Double(height) - centreY / pitchCM, r = radius / pitchCM
+        let cx = centreX / pitchCM, cy = Double(height) - (centreY + yOffsetCM) / pitchCM, r = radius / pitchCM
         let (w, h) = (width, height)
         modify(material) { layer in
             for row in max(0, Int(cy - r))..<min(h, Int(cy + r) + 1) {
@@ -67,6 +70,7 @@ public struct Scene: Sendable {
 
     /// A box in cm (origin front-bottom, y up) as canonical pixels (origin top-left).
     public func pixels(x: Double, y: Double, width w: Double, height h: Double) -> PixelBox {
+        let y = y + yOffsetCM
         let x0 = Int((x / pitchCM).rounded()), x1 = Int(((x + w) / pitchCM).rounded())
         let top = height - Int(((y + h) / pitchCM).rounded()), bottom = height - Int((y / pitchCM).rounded())
         return PixelBox(x: x0, y: top, width: x1 - x0, height: bottom - top)
@@ -88,4 +92,6 @@ public struct SceneObject: Sendable, Codable, Equatable {
     public var material: String
     public var occlusion: Double
     public var box: PixelBox
+    /// For a paired difference: the same change in the other scan of the pair.
+    public var otherBox: PixelBox? = nil
 }

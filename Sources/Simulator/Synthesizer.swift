@@ -17,6 +17,8 @@ public struct SyntheticLabels: Codable, Sendable {
         public var kind: String
         public var declaration: Declaration
         public var objects: [SceneObject]
+        /// The other scan of a pair (cargo-pair only).
+        public var pairOf: String? = nil
     }
 
     public var scans: [Entry]

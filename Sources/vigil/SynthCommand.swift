@@ -10,18 +10,20 @@ struct SynthCommand: ParsableCommand {
         commandName: "synth",
         abstract: "Write synthetic scans (Beer–Lambert with NIST attenuation data) and labels.json ground truth.")
 
-    @Option(help: "Kind of scene: cargo, vehicle or parcel.") var kind: String
+    @Option(help: "Kind of scene: cargo, vehicle, parcel, or cargo-pair (two ports, two scanners).") var kind: String
     @Option(help: "Number of scans.") var count: Int
     @Option(help: "Seed; the same seed gives the same files.") var seed: UInt64
     @Option(help: "Output folder.") var out: String
     @Option(help: "Scanner profile to simulate (default: cargo-de-linac, vehicle-top or parcel-de-160kv by kind).") var profile: String?
+    @Option(help: "Second scanner of a cargo-pair (default: cargo-de-mobile).") var otherProfile: String = "cargo-de-mobile"
     @Option(help: "File format the station sends: tiff (16-bit, a page per channel) or dicom (DICOS DX, a frame per channel).")
     var format: String = "tiff"
     @OptionGroup var profiles: ProfileOptions
 
     func run() throws {
+        if kind == "cargo-pair" { return try runPairs() }
         guard let kind = Synthesizer.Kind(rawValue: kind) else {
-            throw CommandFailure("synth: kind '\(self.kind)' is not one of cargo, vehicle, parcel")
+            throw CommandFailure("synth: kind '\(self.kind)' is not one of cargo, vehicle, parcel, cargo-pair")
         }
         guard count > 0 else { throw CommandFailure("synth: --count must be at least 1") }
         guard format == "tiff" || format == "dicom", let fileFormat = ScanEncoder.Format(rawValue: format) else {
@@ -38,5 +40,26 @@ struct SynthCommand: ParsableCommand {
         let labels = try synthesizer.write(kind, count: count, seed: seed, directory: out, format: fileFormat)
         let threats = labels.scans.reduce(0) { $0 + $1.objects.filter { $0.kind == "threat" }.count }
         print("wrote \(labels.scans.count) \(kind.rawValue) scans with \(threats) hidden threats to \(out)")
+    }
+
+    private func runPairs() throws {
+        guard count > 0 else { throw CommandFailure("synth: --count must be at least 1") }
+        guard let fileFormat = ScanEncoder.Format(rawValue: format), format == "tiff" || format == "dicom" else {
+            throw CommandFailure("synth: --format \(format) is not one of tiff, dicom")
+        }
+        let catalog = try profiles.catalog()
+        let table = try MaterialTable(directory: (catalog.directory as NSString).appendingPathComponent("attenuation"))
+        var simulators: [ScanSimulator] = []
+        for id in [profile ?? "cargo-de-linac", otherProfile] {
+            let scanner = try catalog.profile(id)
+            guard scanner.modality == .dr, scanner.view == .side else {
+                throw CommandFailure("synth: profile \(id) is not a side-view radiograph scanner, as cargo-pair needs")
+            }
+            simulators.append(try ScanSimulator(profile: scanner, table: table))
+        }
+        let labels = try PairSynthesizer(first: simulators[0], second: simulators[1])
+            .write(count: count, seed: seed, directory: out, format: fileFormat)
+        let changed = labels.scans.filter { !$0.objects.isEmpty }.count / 2
+        print("wrote \(count) pairs (\(changed) with a change) to \(out)")
     }
 }

@@ -146,4 +146,39 @@ final class SimulatorTests: XCTestCase {
             }
         }
     }
+
+    func testPairsShareTheTruckAndMarkTheChangeInBothScans() throws {
+        func coarse(_ id: String) throws -> ScannerProfile {
+            var p = try profile(id)
+            p.pitch = PixelPitch(alongTravelMM: p.pitch.alongTravelMM * 6, acrossTravelMM: p.pitch.acrossTravelMM * 6)
+            p.detectorPixels /= 6
+            return p
+        }
+        let (a, b) = (try coarse("cargo-de-linac"), try coarse("cargo-de-mobile"))
+        let dir = NSTemporaryDirectory() + "pairs-\(UUID())"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let labels = try PairSynthesizer(first: ScanSimulator(profile: a, table: table()), second: ScanSimulator(profile: b, table: table()))
+            .write(count: 8, seed: 21, directory: dir)
+        XCTAssertEqual(labels.scans.count, 16)
+        var changed = 0
+        for pair in stride(from: 0, to: 16, by: 2) {
+            let (first, second) = (labels.scans[pair], labels.scans[pair + 1])
+            XCTAssertEqual(first.pairOf, second.file)
+            XCTAssertEqual(second.pairOf, first.file)
+            XCTAssertEqual(first.objects.count, second.objects.count)
+            guard let o = first.objects.first else { continue }
+            changed += 1
+            XCTAssertEqual(o.kind, "paired-difference")
+            XCTAssertEqual(o.otherBox, second.objects[0].box)
+            XCTAssertEqual(second.objects[0].otherBox, o.box)
+            for (entry, profile) in [(first, a), (second, b)] {
+                let scan = try profile.interpret(ScanDecoder().decodeFile(at: dir + "/" + entry.file), source: entry.file)
+                let box = entry.objects[0].box
+                XCTAssertTrue(box.x >= 0 && box.y >= 0 && box.x + box.width <= scan.width && box.y + box.height <= scan.height,
+                              "\(entry.file) \(box)")
+            }
+        }
+        XCTAssertGreaterThan(changed, 0, "eight pairs should include a change")
+        XCTAssertLessThan(changed, 8, "and an unchanged pair")
+    }
 }

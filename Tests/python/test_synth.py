@@ -54,4 +54,4 @@ def test_tiff_pages_and_labels_shape(tmp_path: Path) -> None:
 
 def test_unknown_kind_is_one_clear_line(tmp_path: Path) -> None:
     run = vigil("synth", "--kind", "boat", "--count", "1", "--seed", "1", "--out", tmp_path)
-    assert run.returncode == 1 and run.stderr.strip() == "vigil: synth: kind 'boat' is not one of cargo, vehicle, parcel"
+    assert run.returncode == 1 and run.stderr.strip() == "vigil: synth: kind 'boat' is not one of cargo, vehicle, parcel, cargo-pair"
