@@ -36,6 +36,7 @@ let package = Package(
         .target(name: "ScanImage", dependencies: ["CCodecs", "CDICOM", "NPYFormat"]),
         .target(name: "Profiles", dependencies: ["ScanImage", "Compute"]),
         .target(name: "Simulator", dependencies: ["Profiles", "ScanImage", "Compute"]),
+        .target(name: "Detection", dependencies: ["Profiles", "ScanImage", "Engine"]),
         // Generated once from onnx.proto (see Sources/ONNXProto/README.md) and committed.
         .target(
             name: "ONNXProto",
@@ -56,6 +57,7 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Compute"]),
         .testTarget(name: "ComputeTests", dependencies: ["Compute"]),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Profiles", "ScanImage"]),
+        .testTarget(name: "DetectionTests", dependencies: ["Detection", "Profiles"]),
     ],
     cxxLanguageStandard: .cxx17
 )

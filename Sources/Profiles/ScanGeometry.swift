@@ -27,6 +27,17 @@ public struct ScanGeometry: Sendable, Equatable {
     public var scaleX: Double
     public var scaleY: Double
 
+    public init(receivedWidth: Int, receivedHeight: Int, flipHorizontal: Bool, flipVertical: Bool, transposed: Bool,
+                scaleX: Double, scaleY: Double) {
+        self.receivedWidth = receivedWidth
+        self.receivedHeight = receivedHeight
+        self.flipHorizontal = flipHorizontal
+        self.flipVertical = flipVertical
+        self.transposed = transposed
+        self.scaleX = scaleX
+        self.scaleY = scaleY
+    }
+
     public var canonicalWidth: Int { transposed ? receivedHeight : receivedWidth }
     public var canonicalHeight: Int { transposed ? receivedWidth : receivedHeight }
 

@@ -18,10 +18,10 @@ public struct ConfigurationError: Error, Sendable, Equatable, CustomStringConver
 }
 
 /// A parsed JSON value; booleans and numbers stay distinct.
-enum JSONValue: Decodable, Sendable {
+package enum JSONValue: Decodable, Sendable {
     case null, bool(Bool), number(Double), string(String), array([JSONValue]), object([String: JSONValue])
 
-    init(from decoder: Decoder) throws {
+    package init(from decoder: Decoder) throws {
         let c = try decoder.singleValueContainer()
         if c.decodeNil() { self = .null }
         else if let b = try? c.decode(Bool.self) { self = .bool(b) }
@@ -36,13 +36,13 @@ enum JSONValue: Decodable, Sendable {
 ///
 /// Invariant: `finish()` throws when any key of the object was never read, so a typo in a
 /// configuration file is reported instead of silently ignored.
-struct StrictObject {
-    let file: String
-    let path: String
+package struct StrictObject {
+    package let file: String
+    package let path: String
     private let values: [String: JSONValue]
     private var consumed: Set<String> = []
 
-    init(_ value: JSONValue, file: String, path: String) throws(ConfigurationError) {
+    package init(_ value: JSONValue, file: String, path: String) throws(ConfigurationError) {
         guard case .object(let dict) = value else {
             throw ConfigurationError(file: file, field: path, message: "expected an object")
         }
@@ -51,7 +51,7 @@ struct StrictObject {
         self.values = dict
     }
 
-    static func parse(_ data: Data, file: String) throws(ConfigurationError) -> StrictObject {
+    package static func parse(_ data: Data, file: String) throws(ConfigurationError) -> StrictObject {
         let value: JSONValue
         do {
             value = try JSONDecoder().decode(JSONValue.self, from: data)
@@ -61,13 +61,13 @@ struct StrictObject {
         return try StrictObject(value, file: file, path: "")
     }
 
-    func fieldPath(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+    package func fieldPath(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
 
-    func error(_ key: String, _ message: String) -> ConfigurationError {
+    package func error(_ key: String, _ message: String) -> ConfigurationError {
         ConfigurationError(file: file, field: fieldPath(key), message: message)
     }
 
-    func has(_ key: String) -> Bool { values[key] != nil }
+    package func has(_ key: String) -> Bool { values[key] != nil }
 
     private mutating func raw(_ key: String, optional: Bool) throws(ConfigurationError) -> JSONValue? {
         consumed.insert(key)
@@ -82,28 +82,28 @@ struct StrictObject {
         return value
     }
 
-    mutating func string(_ key: String) throws(ConfigurationError) -> String {
+    package mutating func string(_ key: String) throws(ConfigurationError) -> String {
         guard let s = try optionalString(key) else { throw error(key, "missing") }
         return s
     }
 
-    mutating func optionalString(_ key: String) throws(ConfigurationError) -> String? {
+    package mutating func optionalString(_ key: String) throws(ConfigurationError) -> String? {
         guard let value = try raw(key, optional: true) else { return nil }
         guard case .string(let s) = value else { throw error(key, "expected a string") }
         return s
     }
 
-    mutating func bool(_ key: String) throws(ConfigurationError) -> Bool {
+    package mutating func bool(_ key: String) throws(ConfigurationError) -> Bool {
         guard case .bool(let b) = try raw(key, optional: false) else { throw error(key, "expected true or false") }
         return b
     }
 
-    mutating func double(_ key: String, in range: ClosedRange<Double>? = nil) throws(ConfigurationError) -> Double {
+    package mutating func double(_ key: String, in range: ClosedRange<Double>? = nil) throws(ConfigurationError) -> Double {
         guard let d = try optionalDouble(key, in: range) else { throw error(key, "missing") }
         return d
     }
 
-    mutating func optionalDouble(_ key: String, in range: ClosedRange<Double>? = nil) throws(ConfigurationError) -> Double? {
+    package mutating func optionalDouble(_ key: String, in range: ClosedRange<Double>? = nil) throws(ConfigurationError) -> Double? {
         guard let value = try raw(key, optional: true) else { return nil }
         guard case .number(let d) = value, d.isFinite else { throw error(key, "expected a number") }
         if let range, !range.contains(d) {
@@ -112,7 +112,7 @@ struct StrictObject {
         return d
     }
 
-    mutating func int(_ key: String, in range: ClosedRange<Int>) throws(ConfigurationError) -> Int {
+    package mutating func int(_ key: String, in range: ClosedRange<Int>) throws(ConfigurationError) -> Int {
         guard case .number(let d) = try raw(key, optional: false), d == d.rounded(), abs(d) < 1e15 else {
             throw error(key, "expected a whole number")
         }
@@ -121,11 +121,11 @@ struct StrictObject {
         return i
     }
 
-    mutating func object(_ key: String) throws(ConfigurationError) -> StrictObject {
+    package mutating func object(_ key: String) throws(ConfigurationError) -> StrictObject {
         try StrictObject(try raw(key, optional: false)!, file: file, path: fieldPath(key))
     }
 
-    mutating func objects(_ key: String) throws(ConfigurationError) -> [StrictObject] {
+    package mutating func objects(_ key: String) throws(ConfigurationError) -> [StrictObject] {
         guard case .array(let array) = try raw(key, optional: false) else { throw error(key, "expected an array") }
         var out: [StrictObject] = []
         for (i, element) in array.enumerated() {
@@ -134,7 +134,7 @@ struct StrictObject {
         return out
     }
 
-    mutating func strings(_ key: String) throws(ConfigurationError) -> [String] {
+    package mutating func strings(_ key: String) throws(ConfigurationError) -> [String] {
         guard case .array(let array) = try raw(key, optional: false) else { throw error(key, "expected an array") }
         var out: [String] = []
         for (i, element) in array.enumerated() {
@@ -147,7 +147,7 @@ struct StrictObject {
     }
 
     /// Reads a string that must be one of an enumeration's raw values.
-    mutating func choice<T: RawRepresentable & CaseIterable>(_ key: String, _: T.Type) throws(ConfigurationError) -> T
+    package mutating func choice<T: RawRepresentable & CaseIterable>(_ key: String, _: T.Type) throws(ConfigurationError) -> T
     where T.RawValue == String {
         let s = try string(key)
         guard let v = T(rawValue: s) else {
@@ -157,7 +157,7 @@ struct StrictObject {
     }
 
     /// Throws for the first key that was never read.
-    func finish() throws(ConfigurationError) {
+    package func finish() throws(ConfigurationError) {
         if let unknown = values.keys.sorted().first(where: { !consumed.contains($0) }) {
             throw ConfigurationError(file: file, field: fieldPath(unknown), message: "unknown key")
         }
