@@ -136,14 +136,14 @@ def classify(model: onnx.ModelProto, data_sets=()) -> str | None:
 
 def _outside_engine_scope(model: onnx.ModelProto) -> str | None:
     """Variants of supported operators the engine refuses at load, by design (docs/models.md):
-    3-D (volumetric) convolution and pooling, MaxPool's Indices output, and output shapes that
+    3-D (volumetric) convolution, MaxPool's Indices output, and output shapes that
     would depend on the values of a float graph input (integer inputs are planned by value)."""
     g = model.graph
     ranks = {vi.name: len(vi.type.tensor_type.shape.dim) for vi in [*g.input, *g.value_info, *g.output]}
     float_inputs = {vi.name for vi in g.input if vi.type.tensor_type.elem_type == TensorProto.FLOAT} - {
         t.name for t in g.initializer}
     for n in g.node:
-        if n.op_type in ("Conv", "ConvTranspose", "MaxPool", "AveragePool") and ranks.get(n.input[0], 0) > 4:
+        if n.op_type in ("Conv", "ConvTranspose") and ranks.get(n.input[0], 0) > 4:
             return f"unsupported 3-D {n.op_type}"
         if n.op_type == "MaxPool" and len(n.output) > 1 and n.output[1]:
             return "unsupported MaxPool Indices output"

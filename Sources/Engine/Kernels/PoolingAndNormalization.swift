@@ -7,12 +7,12 @@ enum Pooling {
     static func prepare(max isMax: Bool) -> OperatorPrepare {
         { node, inputs, context throws(EngineError) in
             let x = try node.required(inputs, 0)
-            guard x.shape.count == 3 || x.shape.count == 4 else { throw node.unsupported("\(x.shape.count - 2)-D pooling") }
+            guard (3...5).contains(x.shape.count) else { throw node.unsupported("\(x.shape.count - 2)-D pooling") }
             if node.outputs.count > 1 && !node.outputs[1].isEmpty { throw node.unsupported("the Indices output") }
             if node.int("storage_order", 0) != 0 { throw node.unsupported("storage_order 1") }
             guard let kernel = node.ints("kernel_shape") else { throw node.invalid("kernel_shape is missing") }
             let oneD = x.shape.count == 3
-            let spatial = oneD ? 1 : 2
+            let spatial = x.shape.count - 2
             let strides = node.ints("strides") ?? Array(repeating: 1, count: spatial)
             let dilations = node.ints("dilations") ?? Array(repeating: 1, count: spatial)
             let pads = node.ints("pads") ?? Array(repeating: 0, count: 2 * spatial)
@@ -35,6 +35,12 @@ enum Pooling {
                 // A last window that would start inside the end padding is dropped (ONNX/PyTorch rule).
                 if ceilMode && (out - 1) * strides[i] >= input + pads[i] { out -= 1 }
                 return (out, pads[i], input)
+            }
+            if spatial == 3 {
+                // Volumetric (CT) pooling: rare, so a straightforward loop over whole tensors.
+                let axes = (0..<3).map(axis)
+                return volumetric(x, axes: axes, kernel: kernel, strides: strides, dilations: dilations,
+                                  padEnds: Array(pads.suffix(3)), isMax: isMax, includePad: includePad, inputs: inputs)
             }
             let h = oneD ? (out: 1, begin: 0, input: 1) : axis(0)
             let w = axis(oneD ? 0 : 1)
@@ -110,6 +116,54 @@ enum Pooling {
                     }
                 }
             }
+        }
+    }
+
+    /// 3-D max or average pooling over [N, C, D, H, W].
+    static func volumetric(_ x: Operand, axes: [(out: Int, begin: Int, input: Int)], kernel: [Int], strides: [Int],
+                           dilations: [Int], padEnds: [Int], isMax: Bool, includePad: Bool, inputs: [Operand?]) -> PreparedOp {
+        let outShape = Array(x.shape.prefix(2)) + axes.map(\.out)
+        let planes = x.shape[0] * x.shape[1]
+        let inSize = axes.map(\.input), outSize = axes.map(\.out)
+        return Steps.tensors([(outShape, .float32)], inputs: [inputs[0]]) { t in
+            let input = t[0]!.floats
+            var out = [Float](repeating: 0, count: Shapes.count(outShape))
+            let inPlane = inSize.reduce(1, *), outPlane = outSize.reduce(1, *)
+            for p in 0..<planes {
+                for o in 0..<outPlane {
+                    let oc = [o / (outSize[1] * outSize[2]), (o / outSize[2]) % outSize[1], o % outSize[2]]
+                    let start = (0..<3).map { oc[$0] * strides[$0] - axes[$0].begin }
+                    var acc: Float = isMax ? -.infinity : 0
+                    var n = 0
+                    for kd in 0..<kernel[0] {
+                        let z = start[0] + kd * dilations[0]
+                        if z < 0 || z >= inSize[0] { continue }
+                        for kh in 0..<kernel[1] {
+                            let y = start[1] + kh * dilations[1]
+                            if y < 0 || y >= inSize[1] { continue }
+                            for kw in 0..<kernel[2] {
+                                let xx = start[2] + kw * dilations[2]
+                                if xx < 0 || xx >= inSize[2] { continue }
+                                let v = input[p * inPlane + (z * inSize[1] + y) * inSize[2] + xx]
+                                if isMax { if v > acc || v.isNaN { acc = v } } else { acc += v }
+                                n += 1
+                            }
+                        }
+                    }
+                    if !isMax {
+                        if includePad {
+                            // Window positions inside the padded extent count, clipped at its end.
+                            n = (0..<3).reduce(1) { product, a in
+                                let end = min(start[a] + (kernel[a] - 1) * dilations[a] + 1, inSize[a] + padEnds[a])
+                                return product * ((end - start[a] + dilations[a] - 1) / dilations[a])
+                            }
+                        }
+                        acc /= Float(max(n, 1))
+                    }
+                    out[p * outPlane + o] = acc
+                }
+            }
+            return [Tensor(shape: outShape, floats: out)]
         }
     }
 
