@@ -9,17 +9,22 @@ enum ElementwiseOperators {
             let x = try node.required(inputs, 0)
             guard x.dtype.isFloat else { throw node.unsupported("\(node.op) on \(x.dtype) tensors") }
             let f = try activation(node, inputs)
-            let n = x.count
-            let pool = context.pool
-            return PreparedOp(outputs: [(x.shape, .float32)]) { ins, outs, _ in
-                let src = ins[0]!, dst = outs[0]
-                return { frame in
-                    let s = frame.floats(src), d = frame.floats(dst)
-                    pool.forEachRange(n, minimumChunk: 1 << 15) { r in
-                        if d != s { (d + r.lowerBound).update(from: s + r.lowerBound, count: r.count) }
-                        f.apply(d + r.lowerBound, r.count)
-                    }
-                }
+            return elementwise(x, context.pool, minimumChunk: 1 << 15) { s, d, r in
+                if d != s { (d + r.lowerBound).update(from: s + r.lowerBound, count: r.count) }
+                f.apply(d + r.lowerBound, r.count)
+            }
+        }
+    }
+
+    /// A float step that writes output[r] from input[r] for disjoint ranges r split across the pool.
+    static func elementwise(_ x: Operand, _ pool: WorkerPool, minimumChunk: Int,
+                            _ body: @escaping @Sendable (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, Range<Int>) -> Void) -> PreparedOp {
+        let n = x.count
+        return PreparedOp(outputs: [(x.shape, .float32)]) { ins, outs, _ in
+            let src = ins[0]!, dst = outs[0]
+            return { frame in
+                let s = frame.floats(src), d = frame.floats(dst)
+                pool.forEachRange(n, minimumChunk: minimumChunk) { r in body(s, d, r) }
             }
         }
     }
@@ -34,20 +39,12 @@ enum ElementwiseOperators {
                     [Tensor(shape: x.shape, ints: t[0]!.ints.map { Int64(f(Float($0))) }, dtype: x.dtype)]
                 }
             }
-            let n = x.count
-            let pool = context.pool
-            return PreparedOp(outputs: [(x.shape, .float32)]) { ins, outs, _ in
-                let src = ins[0]!, dst = outs[0]
-                return { frame in
-                    let s = frame.floats(src), d = frame.floats(dst)
-                    pool.forEachRange(n, minimumChunk: 1 << 14) { r in
-                        if let vector {
-                            if d != s { (d + r.lowerBound).update(from: s + r.lowerBound, count: r.count) }
-                            mapInPlace(d + r.lowerBound, r.count, vector)
-                        } else {
-                            for i in r { d[i] = f(s[i]) }
-                        }
-                    }
+            return elementwise(x, context.pool, minimumChunk: 1 << 14) { s, d, r in
+                if let vector {
+                    if d != s { (d + r.lowerBound).update(from: s + r.lowerBound, count: r.count) }
+                    mapInPlace(d + r.lowerBound, r.count, vector)
+                } else {
+                    for i in r { d[i] = f(s[i]) }
                 }
             }
         }
