@@ -23,7 +23,7 @@ SUPPORTED = frozenset("""
     Conv ConvTranspose BatchNormalization Relu LeakyRelu Sigmoid HardSigmoid HardSwish Tanh Clip
     Add Sub Mul Div Pow Sqrt Exp Log MaxPool AveragePool GlobalAveragePool Gemm MatMul Flatten Reshape
     Transpose Concat Split Slice Squeeze Unsqueeze Pad Resize Softmax ReduceMean ReduceMax ArgMax
-    Shape Gather Constant ConstantOfShape Cast Range Expand Identity Equal Where
+    Shape Gather Constant ConstantOfShape Cast Range Expand Identity Equal Where Softplus
 """.split())
 
 DTYPES = frozenset({TensorProto.FLOAT, TensorProto.INT64, TensorProto.INT32, TensorProto.BOOL})

@@ -61,6 +61,8 @@ enum ElementwiseOperators {
         "Sqrt": math({ $0.squareRoot() }, vector: { $0.squareRoot() }),
         "Exp": math({ Foundation.exp($0) }, vector: { VectorMath.exp($0) }),
         "Log": math({ Foundation.log($0) }),
+        // log(1 + e^x) without overflow for large x and without losing e^x for very negative x.
+        "Softplus": math({ $0 > 0 ? $0 + Foundation.log1p(Foundation.exp(-$0)) : Foundation.log1p(Foundation.exp($0)) }),
         "Neg": math({ -$0 }, vector: { -$0 }),
         "Abs": math({ abs($0) }, vector: { $0.replacing(with: -$0, where: $0 .< 0) }),
         "Reciprocal": math({ 1 / $0 }, vector: { 1 / $0 }),
