@@ -15,8 +15,10 @@ enum CargoScene {
     ]  // every material of ScannerProfiles/attenuation/materials.csv, same densities
 
     /// Builds one scene; `hidden` threats are placed inside the cargo. Returns the scene and its declaration.
+    /// `hard`: containers at least 85 % full, threats inside the goods, and loose steel clutter
+    /// (the harder held-out set); normal scenes draw the same random numbers as before it existed.
     static func make(width: Int, height: Int, pitchCM: Double, random: inout SeededRandom, hidden: [String],
-                     category: String, yOffsetCM: Double = 0) -> Scene {
+                     category: String, yOffsetCM: Double = 0, hard: Bool = false) -> Scene {
         var s = Scene(width: width, height: height, pitchCM: pitchCM)
         s.yOffsetCM = yOffsetCM
         let length = Double(width) * pitchCM
@@ -49,38 +51,64 @@ enum CargoScene {
 
         // Cargo filling part of the container.
         let cargoStart = containerX + 30, cargoEnd = containerX + containerLength - 30
-        let fill = category == "empty" ? 0.0 : random.uniform(0.4, 0.95)
+        var fill = category == "empty" ? 0.0 : random.uniform(0.4, 0.95)
+        if hard && category != "empty" { fill = 0.85 + (fill - 0.4) / 0.55 * 0.15 }
         let cargoLength = (cargoEnd - cargoStart) * fill
         var cx = cargoStart
+        var top = floorY, end = cargoStart
+        // Goods go in through here, so the label knows how far and how high they reach.
+        func goods(_ material: String, _ x: Double, _ y: Double, _ w: Double, _ h: Double, _ depth: Double) {
+            s.add(material, x, y, w, h, depth)
+            top = max(top, y + h)
+            end = max(end, x + w)
+        }
         while cx < cargoStart + cargoLength {
             switch category {
             case "palletised boxes":
                 let w = random.uniform(100, 125), h = random.uniform(120, 230)
-                s.add("cellulose", cx, floorY + 15, w, h, random.uniform(60, 220) * 0.25)  // boxes, ~25 % solid
-                s.add("cellulose", cx, floorY + 3, w, 12, 100 * 0.3)                       // pallet
+                goods("cellulose", cx, floorY + 15, w, h, random.uniform(60, 220) * 0.25)  // boxes, ~25 % solid
+                goods("cellulose", cx, floorY + 3, w, 12, 100 * 0.3)                       // pallet
                 cx += w + random.uniform(2, 10)
             case "bulk":
                 let w = cargoLength
-                s.add("silicon_dioxide", cx, floorY + 3, w, random.uniform(60, 120), 230 * 0.65)  // sand, 1.5 g/cm3
+                goods("silicon_dioxide", cx, floorY + 3, w, random.uniform(60, 120), 230 * 0.65)  // sand, 1.5 g/cm3
                 cx += w
             case "machinery":
                 let w = random.uniform(80, 200), h = random.uniform(60, 180)
-                s.add("iron", cx, floorY + 3, w, h, random.uniform(3, 18))
+                goods("iron", cx, floorY + 3, w, h, random.uniform(3, 18))
                 cx += w + random.uniform(20, 60)
             case "drums of liquid":
-                for row in 0..<2 { s.add("water", cx, floorY + 3 + Double(row) * 90, 58, 88, 2 * 58) }
-                s.add("iron", cx, floorY + 3, 58, 180, 0.5)
+                for row in 0..<2 { goods("water", cx, floorY + 3 + Double(row) * 90, 58, 88, 2 * 58) }
+                goods("iron", cx, floorY + 3, 58, 180, 0.5)
                 cx += 60
             default:  // textiles
                 let w = random.uniform(100, 200)
-                s.add("cellulose", cx, floorY + 3, w, random.uniform(150, 235), 230 * 0.15)
+                goods("cellulose", cx, floorY + 3, w, random.uniform(150, 235), 230 * 0.15)
                 cx += w + random.uniform(5, 15)
+            }
+        }
+
+        if end > cargoStart {
+            s.load = SceneObject(label: category, kind: "load", material: "mixed", occlusion: 0,
+                                 box: s.pixels(x: cargoStart, y: floorY, width: end - cargoStart, height: top - floorY))
+        }
+
+        if hard {
+            // Loose steel (tools, fittings, spare parts) scattered through the container.
+            for _ in 0..<(4 + Int(random.next() % 6)) {
+                s.add("iron", random.uniform(cargoStart, cargoEnd - 60), random.uniform(floorY + 5, floorY + 200),
+                      random.uniform(15, 60), random.uniform(5, 30), random.uniform(0.5, 4))
             }
         }
 
         // Concealed items, each labelled with its box and how much else the beam crosses there.
         for threat in hidden {
-            let tx = random.uniform(cargoStart + 20, cargoEnd - 460), ty = random.uniform(floorY + 20, floorY + 150)
+            var tx = random.uniform(cargoStart + 20, cargoEnd - 460), ty = random.uniform(floorY + 20, floorY + 150)
+            if hard && end > cargoStart + 200 {
+                // Inside the goods: the same draw, squeezed into the loaded length.
+                let span = max(0, min(cargoEnd - 460, end - (threat == "car" ? 430 : 100)) - (cargoStart + 20))
+                tx = cargoStart + 20 + (tx - cargoStart - 20) / max(1, cargoEnd - 480 - cargoStart) * span
+            }
             var box: PixelBox
             var material = "iron"
             let before = s.totalDensity(in: s.pixels(x: tx, y: ty, width: threat == "car" ? 430 : 100, height: threat == "car" ? 145 : 45))

@@ -19,18 +19,9 @@ public struct PairSynthesizer: Sendable {
     }
 
     public func write(count: Int, seed: UInt64, directory: String, format: ScanEncoder.Format = .tiff) throws -> SyntheticLabels {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let results = Mutex<[Int: Result<[SyntheticLabels.Entry], Error>]>([:])
-        DispatchQueue.concurrentPerform(iterations: count) { index in
-            let r = Result { try makePair(index: index, seed: seed, directory: directory, format: format) }
-            results.withLock { $0[index] = r }
+        try SyntheticLabels.write(count: count, directory: directory) { index in
+            try makePair(index: index, seed: seed, directory: directory, format: format)
         }
-        let entries = try results.withLock { r in try (0..<count).flatMap { try r[$0]!.get() } }
-        let labels = SyntheticLabels(scans: entries)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(labels).write(to: URL(fileURLWithPath: (directory as NSString).appendingPathComponent("labels.json")))
-        return labels
     }
 
     private func makePair(index: Int, seed: UInt64, directory: String, format: ScanEncoder.Format) throws -> [SyntheticLabels.Entry] {

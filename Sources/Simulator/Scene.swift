@@ -7,8 +7,24 @@ public struct Scene: Sendable {
     public let pitchCM: Double
     public private(set) var layers: [String: [Float]] = [:]
     public private(set) var objects: [SceneObject] = []
+    /// The `group` each object was labelled in (parallel to `objects`).
+    public private(set) var objectGroups: [Int] = []
     /// Raises (or lowers) everything: the same vehicle sits differently in two scanners.
     public var yOffsetCM: Double = 0
+    /// The goods in a container (label = goods category, kind "load"), nil when it is empty.
+    public var load: SceneObject?
+    /// Every box added, in cm, so a volume can be built from the same scene (CT).
+    public private(set) var primitives: [Primitive] = []
+    /// Boxes added under one group number are parts of one item (they share a height in a volume).
+    public var group = 0
+
+    /// One box as added: material, density, rectangle and depth along the beam, in cm.
+    public struct Primitive: Sendable, Equatable {
+        public var material: String
+        public var density: Double
+        public var x, y, width, height, depth: Double
+        public var group: Int
+    }
 
     public init(width: Int, height: Int, pitchCM: Double) {
         self.width = width
@@ -20,6 +36,7 @@ public struct Scene: Sendable {
     /// origin at the front of the scene and the ground (y up).
     public mutating func box(_ material: String, density: Double, x: Double, y: Double, width w: Double, height h: Double,
                              depthCM: Double) {
+        primitives.append(Primitive(material: material, density: density, x: x, y: y, width: w, height: h, depth: depthCM, group: group))
         let y = y + yOffsetCM
         let x0 = max(0, Int((x / pitchCM).rounded())), x1 = min(width, Int(((x + w) / pitchCM).rounded()))
         let row0 = max(0, height - Int(((y + h) / pitchCM).rounded())), row1 = min(height, height - Int((y / pitchCM).rounded()))
@@ -65,8 +82,11 @@ public struct Scene: Sendable {
         }
     }
 
-    /// Records a ground-truth object with its box in canonical pixels.
-    public mutating func label(_ object: SceneObject) { objects.append(object) }
+    /// Records a ground-truth object with its box in canonical pixels (and the group it was built in).
+    public mutating func label(_ object: SceneObject) {
+        objects.append(object)
+        objectGroups.append(group)
+    }
 
     /// A box in cm (origin front-bottom, y up) as canonical pixels (origin top-left).
     public func pixels(x: Double, y: Double, width w: Double, height h: Double) -> PixelBox {
@@ -94,4 +114,6 @@ public struct SceneObject: Sendable, Codable, Equatable {
     public var box: PixelBox
     /// For a paired difference: the same change in the other scan of the pair.
     public var otherBox: PixelBox? = nil
+    /// CT volumes: first and last slice holding the object (the box is in slice pixels).
+    public var slices: [Int]? = nil
 }

@@ -19,9 +19,28 @@ public struct SyntheticLabels: Codable, Sendable {
         public var objects: [SceneObject]
         /// The other scan of a pair (cargo-pair only).
         public var pairOf: String? = nil
+        /// Where the goods are in a loaded container (label = true goods category); absent when empty.
+        public var load: SceneObject? = nil
     }
 
     public var scans: [Entry]
+
+    /// Makes the entries of `count` independent scenes in parallel (each has its own seed, so the
+    /// result does not depend on scheduling) and writes `labels.json` into `directory`.
+    static func write(count: Int, directory: String, _ make: @Sendable (Int) throws -> [Entry]) throws -> SyntheticLabels {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let results = Mutex<[Int: Result<[Entry], Error>]>([:])
+        DispatchQueue.concurrentPerform(iterations: count) { index in
+            let result = Result { try make(index) }
+            results.withLock { $0[index] = result }
+        }
+        let entries = try results.withLock { r in try (0..<count).flatMap { try r[$0]!.get() } }
+        let labels = SyntheticLabels(scans: entries)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(labels).write(to: URL(fileURLWithPath: (directory as NSString).appendingPathComponent("labels.json")))
+        return labels
+    }
 }
 
 /// `vigil synth`: deterministic synthetic scans per seed, written as the station would send them.
@@ -58,32 +77,23 @@ public struct Synthesizer: Sendable {
     }
 
     /// Writes `count` scans of `kind` (16-bit TIFF, one page per channel) and `labels.json` into `directory`.
+    /// `hard` makes the harder held-out set: fuller containers with threats inside the goods and
+    /// loose steel, parcels with three times the clutter.
     public func write(_ kind: Kind, count: Int, seed: UInt64, directory: String,
-                      format: ScanEncoder.Format = .tiff) throws -> SyntheticLabels {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+                      format: ScanEncoder.Format = .tiff, hard: Bool = false) throws -> SyntheticLabels {
         let profile = simulator.profile
         let pitchCM = profile.pitch.alongTravelMM / 10
         let width = Int((kind.lengthCM / pitchCM).rounded()), height = profile.detectorPixels
         // Scans are independent (each has its own seed), so they are made in parallel; the
         // pool's own loops then run inline, which is the cheaper split for many scans.
-        let results = Mutex<[Int: Result<SyntheticLabels.Entry, Error>]>([:])
-        DispatchQueue.concurrentPerform(iterations: count) { index in
-            let result = Result {
-                try make(kind, index: index, seed: seed, width: width, height: height, pitchCM: pitchCM, directory: directory,
-                         format: format)
-            }
-            results.withLock { $0[index] = result }
+        return try SyntheticLabels.write(count: count, directory: directory) { index in
+            [try make(kind, index: index, seed: seed, width: width, height: height, pitchCM: pitchCM, directory: directory,
+                      format: format, hard: hard)]
         }
-        let entries = try results.withLock { r in try (0..<count).map { try r[$0]!.get() } }
-        let labels = SyntheticLabels(scans: entries)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(labels).write(to: URL(fileURLWithPath: (directory as NSString).appendingPathComponent("labels.json")))
-        return labels
     }
 
     private func make(_ kind: Kind, index: Int, seed: UInt64, width: Int, height: Int, pitchCM: Double,
-                      directory: String, format: ScanEncoder.Format) throws -> SyntheticLabels.Entry {
+                      directory: String, format: ScanEncoder.Format, hard: Bool) throws -> SyntheticLabels.Entry {
         let profile = simulator.profile
         var random = SeededRandom(seed: seed &* 1_000_003 &+ UInt64(index))
         let threats: [String] = kind == .cargo ? CargoScene.threats : kind == .vehicle ? VehicleScene.threats : ParcelScene.threats
@@ -96,13 +106,20 @@ public struct Synthesizer: Sendable {
         let declaredEmpty = kind == .cargo && (category == "empty" || random.uniform(0, 1) < 0.125)
         var scene: Scene
         switch kind {
-        case .cargo: scene = CargoScene.make(width: width, height: height, pitchCM: pitchCM, random: &random, hidden: hidden, category: category)
+        case .cargo: scene = CargoScene.make(width: width, height: height, pitchCM: pitchCM, random: &random, hidden: hidden, category: category, hard: hard)
         case .vehicle: scene = VehicleScene.make(width: width, height: height, pitchCM: pitchCM, random: &random, hidden: hidden)
-        case .parcel: scene = ParcelScene.make(width: width, height: height, pitchCM: pitchCM, random: &random, hidden: hidden)
+        case .parcel: scene = ParcelScene.make(width: width, height: height, pitchCM: pitchCM, random: &random, hidden: hidden, hard: hard)
         }
-        if declaredEmpty && category != "empty" {
-            scene.label(SceneObject(label: "load", kind: "not-empty", material: "mixed", occlusion: 0,
-                                    box: scene.pixels(x: 330, y: 128, width: 1160, height: 235)))
+        var declared = declaredEmpty ? "empty" : category
+        if let load = scene.load {
+            if declaredEmpty {
+                scene.label(SceneObject(label: "load", kind: "not-empty", material: load.material, occlusion: 0, box: load.box))
+            } else if random.uniform(0, 1) < 0.1 {
+                // One in ten loaded containers carries other goods than declared.
+                declared = random.pick(CargoScene.categories.filter { $0 != "empty" && $0 != category })
+                scene.label(SceneObject(label: category, kind: "declaration-mismatch", material: load.material, occlusion: 0,
+                                        box: load.box))
+            }
         }
         var (scan, columnOf) = try simulator.simulate(scene, seed: random.next())
         scan.source.station = "SYNTH-\(profile.id.uppercased())"
@@ -117,9 +134,14 @@ public struct Synthesizer: Sendable {
             o.box = received(object.box, scan: scan, columnOf: columnOf)
             return o
         }
+        let load = scene.load.map { l in
+            var l = l
+            l.box = received(l.box, scan: scan, columnOf: columnOf)
+            return l
+        }
         return .init(file: name, profile: profile.id, kind: kind.rawValue,
-                     declaration: .init(category: declaredEmpty ? "empty" : category, declaredEmpty: declaredEmpty),
-                     objects: objects)
+                     declaration: .init(category: declared, declaredEmpty: declaredEmpty),
+                     objects: objects, load: load)
     }
 
     /// A canonical box in the pixels of the file as written (travel stretch, then flips).

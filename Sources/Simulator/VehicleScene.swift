@@ -57,14 +57,17 @@ enum VehicleScene {
 enum ParcelScene {
     static let threats = ["pistol", "blade", "narcotics"]
 
-    static func make(width: Int, height: Int, pitchCM: Double, random: inout SeededRandom, hidden: [String]) -> Scene {
+    /// `hard`: three times the clutter (the harder held-out set).
+    static func make(width: Int, height: Int, pitchCM: Double, random: inout SeededRandom, hidden: [String],
+                     hard: Bool = false) -> Scene {
         var s = Scene(width: width, height: height, pitchCM: pitchCM)
         let beltWidth = Double(height) * pitchCM
         let length = random.uniform(30, 70), parcelWidth = random.uniform(25, min(60, beltWidth - 10))
         let x0 = random.uniform(10, 20), y0 = random.uniform(5, beltWidth - parcelWidth - 5)
         s.add("cellulose", x0, y0, length, parcelWidth, 0.6)  // cardboard top and bottom
         // Clutter: clothes, shoes, books, a bottle; with a laptop or phone sometimes.
-        for _ in 0..<(2 + Int(random.next() % 5)) {
+        for _ in 0..<((2 + Int(random.next() % 5)) * (hard ? 3 : 1)) {
+            s.group += 1
             let w = random.uniform(8, length * 0.6), h = random.uniform(6, parcelWidth * 0.6)
             let x = random.uniform(x0, x0 + length - w), y = random.uniform(y0, y0 + parcelWidth - h)
             switch random.next() % 4 {
@@ -79,6 +82,7 @@ enum ParcelScene {
                    _ build: () -> Void) {
             let box = s.pixels(x: x, y: y, width: w, height: h)
             let before = s.totalDensity(in: box)
+            s.group += 1
             build()
             let after = s.totalDensity(in: box)
             s.label(SceneObject(label: label, kind: kind, material: material,

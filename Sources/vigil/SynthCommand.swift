@@ -10,7 +10,7 @@ struct SynthCommand: ParsableCommand {
         commandName: "synth",
         abstract: "Write synthetic scans (Beer–Lambert with NIST attenuation data) and labels.json ground truth.")
 
-    @Option(help: "Kind of scene: cargo, vehicle, parcel, or cargo-pair (two ports, two scanners).") var kind: String
+    @Option(help: "Kind of scene: cargo, vehicle, parcel, parcel-ct (CT volumes), or cargo-pair (two ports, two scanners).") var kind: String
     @Option(help: "Number of scans.") var count: Int
     @Option(help: "Seed; the same seed gives the same files.") var seed: UInt64
     @Option(help: "Output folder.") var out: String
@@ -18,10 +18,13 @@ struct SynthCommand: ParsableCommand {
     @Option(help: "Second scanner of a cargo-pair (default: cargo-de-mobile).") var otherProfile: String = "cargo-de-mobile"
     @Option(help: "File format the station sends: tiff (16-bit, a page per channel) or dicom (DICOS DX, a frame per channel).")
     var format: String = "tiff"
+    @Flag(help: "The harder set: fuller containers with threats inside the goods and loose steel; parcels with three times the clutter.")
+    var hard = false
     @OptionGroup var profiles: ProfileOptions
 
     func run() throws {
         if kind == "cargo-pair" { return try runPairs() }
+        if kind == "parcel-ct" { return try runVolumes() }
         guard let kind = Synthesizer.Kind(rawValue: kind) else {
             throw CommandFailure("synth: kind '\(self.kind)' is not one of cargo, vehicle, parcel, cargo-pair")
         }
@@ -37,9 +40,21 @@ struct SynthCommand: ParsableCommand {
         }
         let table = try MaterialTable(directory: (catalog.directory as NSString).appendingPathComponent("attenuation"))
         let synthesizer = Synthesizer(simulator: try ScanSimulator(profile: scanner, table: table))
-        let labels = try synthesizer.write(kind, count: count, seed: seed, directory: out, format: fileFormat)
+        let labels = try synthesizer.write(kind, count: count, seed: seed, directory: out, format: fileFormat, hard: hard)
         let threats = labels.scans.reduce(0) { $0 + $1.objects.filter { $0.kind == "threat" }.count }
         print("wrote \(labels.scans.count) \(kind.rawValue) scans with \(threats) hidden threats to \(out)")
+    }
+
+    private func runVolumes() throws {
+        guard count > 0 else { throw CommandFailure("synth: --count must be at least 1") }
+        guard format == "tiff" else { throw CommandFailure("synth: parcel-ct volumes are written as multi-page TIFF only") }
+        let catalog = try profiles.catalog()
+        let scanner = try catalog.profile(profile ?? "parcel-ct")
+        guard scanner.modality == .ct else { throw CommandFailure("synth: profile \(scanner.id) is not a CT scanner, as parcel-ct needs") }
+        let table = try MaterialTable(directory: (catalog.directory as NSString).appendingPathComponent("attenuation"))
+        let labels = try VolumeSynthesizer(profile: scanner, table: table).write(count: count, seed: seed, directory: out, hard: hard)
+        let threats = labels.scans.reduce(0) { $0 + $1.objects.filter { $0.kind == "threat" }.count }
+        print("wrote \(labels.scans.count) parcel CT volumes with \(threats) hidden threats to \(out)")
     }
 
     private func runPairs() throws {

@@ -125,6 +125,28 @@ final class SimulatorTests: XCTestCase {
         XCTAssertLessThan(inside, beside * 0.97, "inside \(inside), beside \(beside)")
     }
 
+    func testLoadBoxCoversTheGoodsAndHardScenesHideThreatsInThem() {
+        for category in ["palletised boxes", "bulk", "machinery", "drums of liquid", "textiles"] {
+            for hard in [false, true] {
+                var random = SeededRandom(seed: 21)
+                let scene = CargoScene.make(width: 4125, height: 1280, pitchCM: 0.4, random: &random, hidden: ["pistol", "car"],
+                                            category: category, hard: hard)
+                guard let load = scene.load else { return XCTFail("\(category): no load") }
+                XCTAssertEqual(load.label, category)
+                XCTAssertGreaterThan(load.box.width, 1000, "\(category) hard \(hard)")  // at least 40 % of a 12 m container
+                if hard {
+                    XCTAssertGreaterThan(load.box.width, Int(0.85 * 1159 / 0.4) - 10, "\(category): hard loads fill 85 %")
+                    for o in scene.objects {
+                        XCTAssertTrue(o.box.x >= load.box.x && o.box.x + o.box.width <= load.box.x + load.box.width + 2,
+                                      "\(category): \(o.label) at \(o.box) outside the goods \(load.box)")
+                    }
+                }
+            }
+        }
+        var random = SeededRandom(seed: 21)
+        XCTAssertNil(CargoScene.make(width: 4125, height: 1280, pitchCM: 0.4, random: &random, hidden: [], category: "empty").load)
+    }
+
     func testEveryKindWritesScansItsProfileReadsWithBoxesInside() throws {
         for kind in Synthesizer.Kind.allCases {
             var p = try profile(kind.defaultProfile)
