@@ -14,6 +14,12 @@ public struct PreparedScan: Sendable {
     /// Present when the profile ends with a tile step.
     public var tiles: TileGrid?
 
+    public init(frames: Int, channels: Int, width: Int, height: Int, values: [Float], geometry: ScanGeometry, tiles: TileGrid?) {
+        precondition(values.count == frames * channels * width * height, "values do not match the geometry")
+        (self.frames, self.channels, self.width, self.height, self.values, self.geometry, self.tiles) =
+            (frames, channels, width, height, values, geometry, tiles)
+    }
+
     /// The tensor a model sees: tiles stacked as `[frames * tiles, C, tileH, tileW]` (padded with 0
     /// past the image edge), or the whole image as `[frames, C, H, W]` without tiling.
     public func tensor() -> (shape: [Int], values: [Float]) {
@@ -53,8 +59,37 @@ public struct Preprocessor: Sendable {
         self.pool = pool
     }
 
-    /// Prepares a scan that `profile.interpret` has already given its channels and pitch.
-    public func prepare(_ scan: Scan) -> PreparedScan {
+    /// How the prepared image is cut for a model.
+    public enum Tiling: Sendable, Equatable {
+        /// As the profile's tile step says (untiled when it has none).
+        case profile
+        /// One tensor of the whole image.
+        case none
+        /// A model's own tile size.
+        case tiles(width: Int, height: Int, overlap: Int)
+    }
+
+    /// The profile's steps with a model's own pitch and tiling in place of the profile's.
+    public func steps(pitchMM: Double?, tiling: Tiling, clamp: Bool = true) -> [PreprocessingStep] {
+        var steps = profile.preprocessing.filter {
+            if case .clamp = $0 { return clamp }
+            if case .tile = $0 { return tiling == .profile }
+            if case .resample = $0 { return pitchMM == nil }
+            return true
+        }
+        if let pitchMM {
+            // Resampling goes after the element-wise steps (they work on received pixels) and before tiling.
+            let at = steps.firstIndex { if case .tile = $0 { return true } else { return false } } ?? steps.endIndex
+            steps.insert(.resample(pitchMM: pitchMM), at: at)
+        }
+        if case .tiles(let w, let h, let overlap) = tiling { steps.append(.tile(width: w, height: h, overlap: overlap)) }
+        return steps
+    }
+
+    /// Prepares a scan that `profile.interpret` has already given its channels and pitch; a model
+    /// may ask for its own pitch and tiles in place of the profile's.
+    /// `clamp: false` leaves out the profile's clamp steps (a CT projection sums unclamped voxels).
+    public func prepare(_ scan: Scan, pitchMM: Double? = nil, tiling: Tiling = .profile, clamp: Bool = true) -> PreparedScan {
         let transposed = profile.travelAxis == .y
         var geometry = ScanGeometry(receivedWidth: scan.width, receivedHeight: scan.height,
                                     flipHorizontal: profile.flipHorizontal, flipVertical: profile.flipVertical,
@@ -71,7 +106,7 @@ public struct Preprocessor: Sendable {
             apply(pending, to: &values, planes: planes, channels: scan.channels.count, planeSize: width * height)
             pending.removeAll()
         }
-        for step in profile.preprocessing {
+        for step in steps(pitchMM: pitchMM, tiling: tiling, clamp: clamp) {
             switch step {
             case .airNormalise:
                 pending.append(.airNormalise(profile.channels.map { (Float($0.air ?? 1), Float($0.dark ?? 0)) }))

@@ -32,15 +32,6 @@ public struct ProfileCatalog: Sendable {
     /// Finds `ScannerProfiles/`: `VIGIL_PROFILES`, then the working directory, then beside the executable's
     /// build folder, so `vigil` works from a checkout without flags.
     public static func defaultDirectory() -> String {
-        if let env = ProcessInfo.processInfo.environment["VIGIL_PROFILES"], !env.isEmpty { return env }
-        let fm = FileManager.default
-        if fm.fileExists(atPath: "ScannerProfiles/vendors") { return "ScannerProfiles" }
-        var dir = URL(fileURLWithPath: CommandLine.arguments.first ?? ".").resolvingSymlinksInPath().deletingLastPathComponent()
-        for _ in 0..<5 {
-            let candidate = dir.appendingPathComponent("ScannerProfiles")
-            if fm.fileExists(atPath: candidate.appendingPathComponent("vendors").path) { return candidate.path }
-            dir.deleteLastPathComponent()
-        }
-        return "ScannerProfiles"
+        CheckoutFolder.locate("ScannerProfiles", environment: "VIGIL_PROFILES", marker: "vendors")
     }
 }

@@ -2,7 +2,7 @@ import Compute
 
 /// Separable linear resampling with a tent filter widened when shrinking, so downsampling
 /// averages every input pixel (area-like) instead of skipping some.
-struct Resampler {
+public struct Resampler {
     /// Input taps of one output sample: first input index and normalised weights.
     struct Taps {
         var start: Int
@@ -30,7 +30,7 @@ struct Resampler {
     }
 
     /// Resamples planes of `width` x `height` to `outWidth` x `outHeight`.
-    static func resample(_ input: [Float], planes: Int, width: Int, height: Int, outWidth: Int, outHeight: Int,
+    public static func resample(_ input: [Float], planes: Int, width: Int, height: Int, outWidth: Int, outHeight: Int,
                          pool: WorkerPool) -> [Float] {
         let xTaps = taps(inputLength: width, outputLength: outWidth)
         let yTaps = taps(inputLength: height, outputLength: outHeight)

@@ -21,8 +21,18 @@ extension ImageCommand {
         @Option(help: "Scanner profile id (see `vigil profile list`).")
         var profile: String
 
+        @Option(help: "Resample to this pixel pitch in mm (a model's pitch) instead of the profile's.")
+        var pitch: Double?
+
+        @Flag(help: "Write the whole image as [frames, channels, height, width], without the profile's tiles.")
+        var noTile = false
+
         @OptionGroup var profiles: ProfileOptions
         @OptionGroup var decoding: DecodingOptions
+
+        func validate() throws {
+            if let pitch, !(pitch > 0 && pitch <= 1000) { throw ValidationError("--pitch must be in (0, 1000] mm") }
+        }
 
         func run() throws {
             let scanner = try profiles.catalog().profile(profile)
@@ -30,13 +40,13 @@ extension ImageCommand {
             let start = clock.now
             let scan = try scanner.interpret(decoding.decode(file), source: file)
             let decoded = clock.now
-            let prepared = Preprocessor(profile: scanner).prepare(scan)
+            let prepared = Preprocessor(profile: scanner).prepare(scan, pitchMM: pitch, tiling: noTile ? .none : .profile)
             let (shape, values) = prepared.tensor()
             let done = clock.now
             try ScanFile.write(NPYArray(shape: shape, floats: values).encoded(), to: output)
             try printJSON(PreprocessSummary(
                 source: file, profile: scanner.id, output: output, shape: shape, tiles: prepared.tiles?.count ?? 0,
-                min: values.min() ?? 0, max: values.max() ?? 0,
+                min: values.min() ?? 0, max: values.max() ?? 0, geometry: GeometrySummary(prepared.geometry),
                 timingsMs: ["decode": milliseconds(decoded - start), "preprocess": milliseconds(done - decoded)]))
         }
     }
@@ -125,7 +135,25 @@ struct PreprocessSummary: Encodable {
     var tiles: Int
     var min: Float
     var max: Float
+    var geometry: GeometrySummary
     var timingsMs: [String: Double]
+}
+
+/// How prepared pixels map to received ones (so training code can move labels the same way).
+struct GeometrySummary: Encodable {
+    var flipHorizontal: Bool
+    var flipVertical: Bool
+    var transposed: Bool
+    var scaleX: Double
+    var scaleY: Double
+
+    init(_ g: ScanGeometry) {
+        flipHorizontal = g.flipHorizontal
+        flipVertical = g.flipVertical
+        transposed = g.transposed
+        scaleX = g.scaleX
+        scaleY = g.scaleY
+    }
 }
 
 func milliseconds(_ d: Duration) -> Double {
