@@ -2,6 +2,11 @@
 import PackageDescription
 
 // System libraries come from Debian's -dev packages (see Makefile `deps`).
+
+// Pixel loops and kernels are built optimised in debug builds too: unoptimised they run a few
+// hundred times slower, and the tests (which use the debug build) push whole scans through them.
+let optimized: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
+
 let package = Package(
     name: "Vigil",
     platforms: [.macOS(.v14)],
@@ -31,12 +36,13 @@ let package = Package(
                 .linkedLibrary("stdc++"),
             ]
         ),
-        .target(name: "Compute"),
+        .target(name: "Compute", swiftSettings: optimized),
         .target(name: "NPYFormat"),
-        .target(name: "ScanImage", dependencies: ["CCodecs", "CDICOM", "NPYFormat"]),
-        .target(name: "Profiles", dependencies: ["ScanImage", "Compute"]),
-        .target(name: "Simulator", dependencies: ["Profiles", "ScanImage", "Compute"]),
-        .target(name: "Detection", dependencies: ["Profiles", "ScanImage", "Engine"]),
+        .target(name: "ScanImage", dependencies: ["CCodecs", "CDICOM", "NPYFormat"], swiftSettings: optimized),
+        .target(name: "Profiles", dependencies: ["ScanImage", "Compute"], swiftSettings: optimized),
+        .target(name: "Simulator", dependencies: ["Profiles", "ScanImage", "Compute"], swiftSettings: optimized),
+        .target(name: "Detection", dependencies: ["Profiles", "ScanImage", "Engine"], swiftSettings: optimized),
+        .target(name: "Pipeline", dependencies: ["Detection", "Engine", "Profiles", "ScanImage", "Compute"], swiftSettings: optimized),
         // Generated once from onnx.proto (see Sources/ONNXProto/README.md) and committed.
         .target(
             name: "ONNXProto",
@@ -44,11 +50,11 @@ let package = Package(
             exclude: ["README.md", "generate.sh", "onnx.proto"]),
         // Element-wise kernels compiled for AVX-512 / AVX2 / baseline, chosen at load time.
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3", "-fno-math-errno"])]),
-        .target(name: "Engine", dependencies: ["ONNXProto", "Compute", "CBLAS", "CKernels"]),
+        .target(name: "Engine", dependencies: ["ONNXProto", "Compute", "CBLAS", "CKernels"], swiftSettings: optimized),
         .executableTarget(
             name: "vigil",
             dependencies: [
-                "ScanImage", "Profiles", "Engine", "Simulator", "Compute", "NPYFormat", "CBLAS",
+                "ScanImage", "Profiles", "Engine", "Simulator", "Compute", "NPYFormat", "CBLAS", "Pipeline", "Detection",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -58,6 +64,7 @@ let package = Package(
         .testTarget(name: "ComputeTests", dependencies: ["Compute"]),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Profiles", "ScanImage"]),
         .testTarget(name: "DetectionTests", dependencies: ["Detection", "Profiles"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Detection", "Profiles", "ScanImage", "Simulator"]),
     ],
     cxxLanguageStandard: .cxx17
 )

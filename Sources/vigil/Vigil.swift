@@ -5,5 +5,5 @@ struct Vigil: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vigil",
         abstract: "Image-inspection inference for customs scanners.",
-        subcommands: [ImageCommand.self, ModelCommand.self, ProfileCommand.self, SynthCommand.self])
+        subcommands: [AnalyzeCommand.self, EvaluateCommand.self, ImageCommand.self, ModelCommand.self, ProfileCommand.self, SynthCommand.self])
 }

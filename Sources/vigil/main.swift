@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Engine
+import Pipeline
 import Profiles
 import ScanImage
 import Simulator
@@ -20,7 +21,8 @@ do {
     exit(1)
 } catch {
     switch error {
-    case is ScanImageError, is ConfigurationError, is ProfileMismatch, is CommandFailure, is ModelFailure, is SimulatorError:
+    case is ScanImageError, is ConfigurationError, is ProfileMismatch, is CommandFailure, is ModelFailure, is SimulatorError,
+         is PipelineError:
         FileHandle.standardError.write(Data("vigil: \(error)\n".utf8))
         exit(1)
     default:

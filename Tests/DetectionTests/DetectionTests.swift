@@ -72,4 +72,28 @@ final class DetectionTests: XCTestCase {
             XCTAssertEqual("\(error)", "manifest.json: thresholds.blade: 1.6 is outside 0…1")
         }
     }
+
+    func testManifestModelPitchTilesAndFindingKinds() throws {
+        let json = """
+        {"name": "cargo-threat", "version": "1.0.0",
+         "input": {"name": "images", "width": 1024, "height": 512, "channels": ["high", "low"], "pitchMM": 10, "overlap": 128},
+         "output": {"name": "detections", "format": "yolov8", "classes": ["pistol", "car"], "findings": "threats",
+                    "kinds": {"car": "concealment"}},
+         "thresholds": {"pistol": 0.25, "car": 0.25}, "nmsIoU": 0.5, "profiles": ["cargo-de-linac"]}
+        """
+        let m = try ModelManifest.parse(Data(json.utf8), file: "m.json")
+        XCTAssertEqual(m.pitchMM, 10)
+        XCTAssertEqual(m.tileOverlap, 128)
+        XCTAssertEqual(m.purpose, .threats)
+        XCTAssertEqual(m.kind(of: "car"), "concealment")
+        XCTAssertEqual(m.kind(of: "pistol"), "threat")
+        let badKind = json.replacingOccurrences(of: "\"concealment\"", with: "\"harmless\"")
+        XCTAssertThrowsError(try ModelManifest.parse(Data(badKind.utf8), file: "m.json")) { error in
+            XCTAssertEqual("\(error)", "m.json: output.kinds.car: 'harmless' is not one of threat, concealment")
+        }
+        let badOverlap = json.replacingOccurrences(of: "\"overlap\": 128", with: "\"overlap\": 400")
+        XCTAssertThrowsError(try ModelManifest.parse(Data(badOverlap.utf8), file: "m.json"))
+        let goods = json.replacingOccurrences(of: "\"findings\": \"threats\"", with: "\"findings\": \"goods\"")
+        XCTAssertEqual(try ModelManifest.parse(Data(goods.utf8), file: "m.json").purpose, .goods)
+    }
 }
