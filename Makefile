@@ -9,7 +9,7 @@ VIGIL := .build/debug/vigil
 VIGIL_RELEASE := .build/release/vigil
 SAMPLES := ScannerProfiles/samples
 
-.PHONY: run test deps venv build swift-test python-test fuzz clean
+.PHONY: run test deps venv build swift-test python-test fuzz models clean
 
 # Installs only the Debian packages that are missing; quiet when all are present.
 deps:
@@ -31,8 +31,10 @@ venv: $(VENV)/.installed
 build: deps
 	swift build
 
-# Analyses the sample scans shipped in the repository with their scanner profiles: decode, then
-# preprocessing into the tensors a model sees. (Once the service exists this starts `vigil serve`.)
+# The main job on embedded defaults: decode and preprocess the sample scans shipped with each
+# profile, then simulate a few cargo and parcel scans and analyse them with the bundled models
+# (one result JSON per scan). (Once the service exists this starts `vigil serve`.)
+DEMO := vigil-data/demo
 run: deps
 	swift build -c release
 	@mkdir -p vigil-data/preprocessed
@@ -42,6 +44,16 @@ run: deps
 		$(VIGIL_RELEASE) image info $$f || exit 1; \
 		$(VIGIL_RELEASE) image preprocess $$f --profile $$profile vigil-data/preprocessed/$$profile.npy || exit 1; \
 	done
+	@echo "== vigil synth + vigil analyze: simulated cargo and parcel scans, bundled models"
+	@$(VIGIL_RELEASE) synth --kind cargo --count 4 --seed 77 --out $(DEMO)/cargo >/dev/null
+	@$(VIGIL_RELEASE) synth --kind parcel --count 4 --seed 77 --out $(DEMO)/parcel >/dev/null
+	@$(VIGIL_RELEASE) synth --kind vehicle --count 2 --seed 77 --out $(DEMO)/vehicle >/dev/null
+	@$(VIGIL_RELEASE) synth --kind parcel-ct --count 1 --seed 77 --out $(DEMO)/parcel-ct >/dev/null
+	@$(VIGIL_RELEASE) analyze $(DEMO)/cargo/*.tiff --profile cargo-de-linac --site demo
+	@$(VIGIL_RELEASE) analyze $(DEMO)/parcel/*.tiff --profile parcel-de-160kv --site demo
+	@$(VIGIL_RELEASE) analyze $(DEMO)/vehicle/*.tiff --profile vehicle-top --site demo
+	@$(VIGIL_RELEASE) analyze $(DEMO)/parcel-ct/*.tiff --profile parcel-ct --site demo
+	@echo "ground truth: $(DEMO)/*/labels.json"
 
 swift-test: deps
 	swift build --build-tests
@@ -56,6 +68,20 @@ fuzz: build
 	Tests/Fuzz/run.sh $(FUZZ_SECONDS)
 
 test: swift-test python-test fuzz
+
+# Regenerates Models/<name>/<version>/ from the simulator (not part of `make test`: it installs
+# PyTorch, ~3 GB, and trains for about an hour on two cores). See Models/training/README.md.
+TRAIN_VENV := Models/training/.venv
+$(TRAIN_VENV)/.installed: Models/training/requirements.txt
+	@test -x $(TRAIN_VENV)/bin/python || python3 -m venv $(TRAIN_VENV)
+	@$(TRAIN_VENV)/bin/python -m pip install -q --disable-pip-version-check -r Models/training/requirements.txt
+	@touch $@
+
+models: deps $(TRAIN_VENV)/.installed
+	swift build -c release
+	cd Models/training && for m in cargo-threat cargo-empty parcel-threat vehicle-threat; do \
+		.venv/bin/python train.py $$m && .venv/bin/python evaluate.py $$m && .venv/bin/python card.py $$m || exit 1; \
+	done
 
 clean:
 	rm -rf .build $(VENV)
