@@ -81,7 +81,8 @@ def test_analyze_finds_what_was_hidden(tmp_path: Path, kind: str, count: int) ->
     # The bundled models' held-out figures are in their model cards (cargo blades are mostly
     # missed); these bounds are looser, so the test checks the pipeline (decoding, tiling,
     # coordinates back to the received scan), not the last percent.
-    assert found >= 0.75 * hidden, f"found {found} of {hidden} hidden objects"
+    # cargo-threat finds 85-89 % and parcel-threat 69 % at 1 % false alarms (model cards).
+    assert found >= (0.75 if kind != "parcel" else 0.55) * hidden, f"found {found} of {hidden} hidden objects"
     assert clear_alarms <= max(1, clear // 5), f"{clear_alarms} of {clear} clear scans alarmed"
 
 
@@ -144,7 +145,7 @@ def iou3(a: dict, a_slices: list[int], b: dict, b_slices: list[int]) -> float:
 
 
 def test_ct_volume_findings_carry_their_slices(tmp_path: Path) -> None:
-    run = vigil("synth", "--kind", "parcel-ct", "--count", "6", "--seed", str(SEED), "--out", tmp_path, timeout=300)
+    run = vigil("synth", "--kind", "parcel-ct", "--count", "10", "--seed", str(SEED), "--out", tmp_path, timeout=300)
     assert run.returncode == 0, run.describe()
     labels = json.loads((tmp_path / "labels.json").read_text())
     hidden = found = 0
@@ -158,7 +159,8 @@ def test_ct_volume_findings_carry_their_slices(tmp_path: Path) -> None:
             first, last = f["slices"]
             assert 0 <= first <= last < info["frames"], f
         for o in entry["objects"]:
-            if o["kind"] != "threat":
+            # Narcotics need dual-energy contrast, which a CT projection lacks (0 % in the model card).
+            if o["kind"] != "threat" or o["label"] == "narcotics":
                 continue
             hidden += 1
             found += any(f["label"] == o["label"] and iou3(f["box"], f["slices"], o["box"], o["slices"]) >= 0.1
