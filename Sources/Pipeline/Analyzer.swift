@@ -106,34 +106,37 @@ public final class Analyzer: Sendable {
         var findings: [AnalysisResult.Finding] = []
         func box(_ r: PixelRect) -> AnalysisResult.Box { AnalysisResult.Box(r, imageWidth: scan.width, imageHeight: scan.height) }
         for (manifest, candidates, _) in c.perModel {
-            let above = candidates.filter { $0.confidence >= manifest.thresholds[$0.label] ?? 1 }
+            let above = candidates.filter(manifest.accepts)
             switch manifest.purpose {
             case .threats:
                 for d in above.sorted(by: { $0.confidence > $1.confidence }) {
-                    findings.append(.init(kind: manifest.kind(of: d.label), label: d.label, confidence: rounded(d.confidence),
+                    findings.append(.init(kind: manifest.kind(of: d.label), label: d.label, confidence: thousandths(d.confidence),
                                           threshold: manifest.thresholds[d.label]!, box: box(d.box), model: manifest.id, slices: d.slices))
                 }
             case .goods:
                 findings += DeclarationCheck.findings(goods: above, declaration: request.declaration, manifest: manifest).map {
-                    .init(kind: $0.kind, label: $0.label, confidence: rounded($0.confidence), threshold: $0.threshold, box: box($0.box), model: manifest.id)
+                    .init(kind: $0.kind, label: $0.label, confidence: thousandths($0.confidence), threshold: $0.threshold, box: box($0.box), model: manifest.id)
                 }
             }
         }
-        let timings = c.timingsMs.mapValues { ($0 * 1000).rounded() / 1000 }
+        let timings = c.timingsMs.mapValues(thousandths)
         return AnalysisResult(
             scanId: request.scanId ?? scan.source.sopInstanceUID ?? UUID().uuidString.lowercased(), source: request.source,
             site: request.site, station: request.station ?? scan.source.station, profile: c.profile.id,
             image: .init(width: scan.width, height: scan.height, channels: scan.channels.map(\.rawValue), bitsStored: scan.bitsStored,
                          frames: scan.frames > 1 ? scan.frames : nil),
             verdict: findings.isEmpty ? "clear" : "alarm", findings: findings,
-            models: c.perModel.map { .init(name: $0.manifest.name, version: $0.manifest.version, ms: ($0.ms * 1000).rounded() / 1000) },
+            models: c.perModel.map { .init(name: $0.manifest.name, version: $0.manifest.version, ms: thousandths($0.ms)) },
             timingsMs: timings, error: nil)
     }
 
     /// The request's profile, else the one whose scanner model the file names (DICOM), else an error.
     func resolveProfile(_ scan: Scan, _ request: Request) throws(PipelineError) -> ScannerProfile {
         if let id = request.profile {
-            do { return try profiles.profile(id) } catch { throw .input(request.source, "unknown scanner profile \(id) (installed: \(profiles.profiles.keys.sorted().joined(separator: ", ")))") }
+            guard let p = profiles.profiles[id] else {
+                throw .input(request.source, "unknown scanner profile \(id) (installed: \(profiles.profiles.keys.sorted().joined(separator: ", ")))")
+            }
+            return p
         }
         if let model = scan.source.model, let p = profiles.profiles.values.first(where: { $0.model == model }) { return p }
         throw .input(request.source, "the file does not name its scanner; give the profile (--profile ID)")
@@ -145,5 +148,3 @@ public final class Analyzer: Sendable {
                        verdict: "error", findings: [], models: [], timingsMs: [:], error: "\(error)")
     }
 }
-
-private func rounded(_ c: Double) -> Double { (c * 1000).rounded() / 1000 }

@@ -1,3 +1,4 @@
+import Detection
 import Foundation
 import Profiles
 
@@ -117,18 +118,15 @@ public struct Evaluation: Sendable {
         return sorted[allowed].nextUp
     }
 
-    /// Intersection over union: of the boxes, or of the cuboids when both regions span slices.
+    /// Intersection over union: of the boxes (`Detection.iou`), or of the cuboids when both
+    /// regions span slices.
     static func overlap(_ a: Region, _ b: Region) -> Double {
+        guard let sa = a.slices, let sb = b.slices, sa.count == 2, sb.count == 2 else { return Detection.iou(a.box, b.box) }
         let (p, q) = (a.box, b.box)
         let x0 = max(p.x, q.x), y0 = max(p.y, q.y), x1 = min(p.x + p.width, q.x + q.width), y1 = min(p.y + p.height, q.y + q.height)
-        var inter = max(0, x1 - x0) * max(0, y1 - y0)
-        var va = p.width * p.height, vb = q.width * q.height
-        if let sa = a.slices, let sb = b.slices, sa.count == 2, sb.count == 2 {
-            let depth = Double(max(0, min(sa[1], sb[1]) - max(sa[0], sb[0]) + 1))
-            inter *= depth
-            va *= Double(sa[1] - sa[0] + 1)
-            vb *= Double(sb[1] - sb[0] + 1)
-        }
+        let depth = Double(max(0, min(sa[1], sb[1]) - max(sa[0], sb[0]) + 1))
+        let inter = max(0, x1 - x0) * max(0, y1 - y0) * depth
+        let va = p.width * p.height * Double(sa[1] - sa[0] + 1), vb = q.width * q.height * Double(sb[1] - sb[0] + 1)
         let union = va + vb - inter
         return union > 0 ? inter / union : 0
     }

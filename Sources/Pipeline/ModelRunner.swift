@@ -94,7 +94,7 @@ public struct ModelRunner: Sendable {
         var postMs = 0.0
     }
 
-    /// Runs every tile of a prepared image (input channel i = prepared channel `channels[i]`),
+    /// Runs every tile of a one-frame prepared image (input channel i = prepared channel `channels[i]`),
     /// decodes at `floor`, and merges across tiles into received pixels.
     private func run(_ prepared: PreparedScan, channels order: [Int], floor: Double, source: String) throws(PipelineError) -> Timed {
         let clock = ContinuousClock()
@@ -123,13 +123,8 @@ public struct ModelRunner: Sendable {
         let perTile = outputs.map { out in
             YOLODecoder.decode(out, classes: classes, anchors: out.count / (4 + classes), thresholds: thresholds)
         }
-        // CT volumes read slice by slice would stack frames before tiles; each frame maps back alike.
-        let tilesPerFrame = prepared.tiles?.count ?? 1
-        var merged: [Detection] = []
-        for f in 0..<prepared.frames {
-            let slice = Array(perTile[(f * tilesPerFrame)..<((f + 1) * tilesPerFrame)])
-            merged += TileMerger.merge(slice, tiles: prepared.tiles!, geometry: prepared.geometry, iou: manifest.nmsIoU)
-        }
+        // One frame: radiographs, and the projection of a CT volume.
+        let merged = TileMerger.merge(perTile, tiles: prepared.tiles!, geometry: prepared.geometry, iou: manifest.nmsIoU)
         let candidates = merged.map { Candidate(label: manifest.classes[$0.classIndex], confidence: Double($0.confidence), box: $0.box) }
         return Timed(candidates: candidates, inferenceMs: ms(t2 - t1), postMs: ms(clock.now - t2))
     }
@@ -149,5 +144,13 @@ public struct ModelRunner: Sendable {
 
 func ms(_ d: Duration) -> Double {
     let (s, atto) = d.components
-    return ((Double(s) * 1e3 + Double(atto) / 1e15) * 1000).rounded() / 1000
+    return thousandths(Double(s) * 1e3 + Double(atto) / 1e15)
+}
+
+/// Confidences and milliseconds in results are given to three decimals.
+func thousandths(_ v: Double) -> Double { (v * 1000).rounded() / 1000 }
+
+extension ModelManifest {
+    /// Whether a candidate reaches its class's threshold.
+    public func accepts(_ c: ModelRunner.Candidate) -> Bool { c.confidence >= thresholds[c.label] ?? 1 }
 }

@@ -15,7 +15,7 @@ import ScanImage
 public struct VolumeSynthesizer: Sendable {
     public let profile: ScannerProfile
     public let table: MaterialTable
-    /// Spectrum-weighted linear attenuation of each material at its table density, 1/cm.
+    /// Spectrum-weighted mass attenuation of each material, cm²/g (times a density: 1/cm).
     let mu: [String: Double]
     let pool: WorkerPool
 
@@ -40,12 +40,6 @@ public struct VolumeSynthesizer: Sendable {
             mu[material] = massMu  // cm²/g; times density gives 1/cm
         }
         self.mu = mu
-    }
-
-    /// CT number of `material` at `density`: 1000 (mu - mu_water) / mu_water.
-    public func hounsfield(_ material: String, density: Double) -> Double {
-        let water = mu["water"]! * 1.0
-        return 1000 * (mu[material]! * density - water) / water
     }
 
     /// Writes `count` volumes (multi-page signed 16-bit TIFF, one page per slice) and labels.json.
@@ -123,9 +117,9 @@ public struct VolumeSynthesizer: Sendable {
         let name = String(format: "parcel-ct-%04d.tiff", index + 1)
         try ScanFile.write(try ScanEncoder.encode(scan, as: .tiff, output: name), to: (directory as NSString).appendingPathComponent(name))
         // Labels: slice pixels (x across, y height) and the slice range, from the same parts.
-        let objects = scene.objects.map { object -> SceneObject in
+        let objects = zip(scene.objects, scene.objectGroups).map { object, group -> SceneObject in
             var o = object
-            let mine = scene.primitives.indices.filter { scene.primitives[$0].group == groupOf(object, scene) }
+            let mine = scene.primitives.indices.filter { scene.primitives[$0].group == group }
             let v = mine.map { parts[$0 + 1] }  // parts[0...1] are the shell's two sheets
             o.box = PixelBox(x: v.map(\.c0).min()!, y: v.map(\.r0).min()!, width: v.map(\.c1).max()! - v.map(\.c0).min()!,
                              height: v.map(\.r1).max()! - v.map(\.r0).min()!)
@@ -134,10 +128,5 @@ public struct VolumeSynthesizer: Sendable {
         }
         return .init(file: name, profile: profile.id, kind: "parcel-ct",
                      declaration: .init(category: "personal effects", declaredEmpty: false), objects: objects)
-    }
-
-    /// The group of a labelled object: the group of the primitives whose footprint is its box.
-    private func groupOf(_ object: SceneObject, _ scene: Scene) -> Int {
-        scene.objectGroups[scene.objects.firstIndex(of: object)!]
     }
 }

@@ -48,7 +48,7 @@ struct EvaluateCommand: ParsableCommand {
             let result = analyzer.decide(candidates, request)
             let threats = candidates.perModel.filter { $0.manifest.purpose == .threats }.flatMap(\.candidates)
             let goods = candidates.perModel.filter { $0.manifest.purpose == .goods }
-            let loadFound = goods.isEmpty ? nil : goods.contains { m in m.candidates.contains { $0.confidence >= m.manifest.thresholds[$0.label] ?? 1 } }
+            let loadFound = goods.isEmpty ? nil : goods.contains { m in m.candidates.contains(where: m.manifest.accepts) }
             scored.append(.init(truth: entry, threats: threats,
                                 alarmsAtDefaults: result.findings.contains { Evaluation.scoredKinds.contains($0.kind) },
                                 loadFound: loadFound, declarationFindings: result.findings.map(\.kind)))
