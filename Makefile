@@ -62,10 +62,12 @@ swift-test: deps
 python-test: build venv
 	VIGIL_BIN=$(CURDIR)/$(VIGIL) $(PYTHON) -m pytest -q Tests/python
 
-# libFuzzer + AddressSanitizer on each C decoder (PNG, JPEG, TIFF, DICOM) for FUZZ_SECONDS each.
+# libFuzzer + AddressSanitizer on each C decoder (PNG, JPEG, TIFF, DICOM) and each Swift parser
+# (native protocol frames) for FUZZ_SECONDS each.
 FUZZ_SECONDS ?= 15
 fuzz: build
 	Tests/Fuzz/run.sh $(FUZZ_SECONDS)
+	Tests/Fuzz/run_swift.sh $(FUZZ_SECONDS)
 
 test: swift-test python-test fuzz
 

@@ -16,6 +16,13 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
@@ -51,10 +58,40 @@ let package = Package(
         // Element-wise kernels compiled for AVX-512 / AVX2 / baseline, chosen at load time.
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3", "-fno-math-errno"])]),
         .target(name: "Engine", dependencies: ["ONNXProto", "Compute", "CBLAS", "CKernels"], swiftSettings: optimized),
+        // Scans, results, findings and timings in SQLite (GRDB); scan bytes as files beside it.
+        .target(name: "Store", dependencies: ["Pipeline", .product(name: "GRDB", package: "GRDB.swift")]),
+        // The native TCP protocol (docs/protocol.md), the DICOM port, and the durable queue in
+        // front of the pipeline's workers.
+        .target(
+            name: "Ingest",
+            dependencies: [
+                "Pipeline", "Store", "ScanImage",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]),
+        // HTTP API and metrics (Hummingbird) over the store.
+        .target(
+            name: "Web",
+            dependencies: [
+                "Store", "Pipeline", "ScanImage", "Profiles",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .executableTarget(
             name: "vigil",
             dependencies: [
                 "ScanImage", "Profiles", "Engine", "Simulator", "Compute", "NPYFormat", "CBLAS", "Pipeline", "Detection",
+                "Store", "Ingest", "Web",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -64,6 +101,11 @@ let package = Package(
         .testTarget(name: "ComputeTests", dependencies: ["Compute"]),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Profiles", "ScanImage"]),
         .testTarget(name: "DetectionTests", dependencies: ["Detection", "Profiles"]),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "Pipeline"]),
+        .testTarget(
+            name: "IngestTests",
+            dependencies: ["Ingest", "Store", "Pipeline", .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio")]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Detection", "Profiles", "ScanImage", "Simulator"]),
     ],
     cxxLanguageStandard: .cxx17

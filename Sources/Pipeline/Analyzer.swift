@@ -62,13 +62,14 @@ public final class Analyzer: Sendable {
         }
     }
 
-    /// Analyses encoded bytes as a station sent them.
-    public func analyze(bytes: [UInt8], _ request: Request, started: ContinuousClock.Instant? = nil) -> AnalysisResult {
+    /// Analyses encoded bytes as a station sent them (`raw` gives the layout of headerless pixels).
+    public func analyze(bytes: [UInt8], _ request: Request, raw: RawLayout? = nil,
+                        started: ContinuousClock.Instant? = nil) -> AnalysisResult {
         let clock = ContinuousClock()
         let start = started ?? clock.now
         do {
             let scan: Scan
-            do { scan = try decoder.decode(bytes, source: request.source) } catch { throw PipelineError.unreadable(error) }
+            do { scan = try decoder.decode(bytes, source: request.source, raw: raw) } catch { throw PipelineError.unreadable(error) }
             let decodeMs = ms(clock.now - start)
             var found = try candidates(scan, request, floor: nil)
             found.timingsMs["decode"] = decodeMs
@@ -141,6 +142,9 @@ public final class Analyzer: Sendable {
         if let model = scan.source.model, let p = profiles.profiles.values.first(where: { $0.model == model }) { return p }
         throw .input(request.source, "the file does not name its scanner; give the profile (--profile ID)")
     }
+
+    /// The result of a scan that could not be analysed: verdict "error" and the cause.
+    public func failure(_ request: Request, _ error: Error) -> AnalysisResult { failed(request, error) }
 
     private func failed(_ request: Request, _ error: Error) -> AnalysisResult {
         AnalysisResult(scanId: request.scanId ?? UUID().uuidString.lowercased(), source: request.source, site: request.site,

@@ -14,16 +14,8 @@ struct ModelOptions: ParsableArguments {
     }
 }
 
-/// `vigil analyze`: the full pipeline, offline, one result JSON per file.
-struct AnalyzeCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "analyze",
-        abstract: "Run the full pipeline on scan files; print one result JSON per file.",
-        discussion: "Exit code 1 when any file could not be analysed (its result has verdict \"error\" and the cause is also printed on stderr).")
-
-    @Argument(help: "Scan files (DICOM/DICOS, TIFF, PNG, JPEG, NPY).")
-    var files: [String]
-
+/// What a station says about its scans (the same for `analyze` and `push`).
+struct ScanOptions: ParsableArguments {
     @Option(help: "Scanner profile id (needed unless the file names its scanner model).")
     var profile: String?
 
@@ -39,17 +31,32 @@ struct AnalyzeCommand: ParsableCommand {
     @Option(help: "Declared goods category, e.g. textiles, bulk, machinery.")
     var declaredCategory: String?
 
+    var declaration: Declaration? {
+        declaredEmpty || declaredCategory != nil ? Declaration(category: declaredCategory, declaredEmpty: declaredEmpty) : nil
+    }
+}
+
+/// `vigil analyze`: the full pipeline, offline, one result JSON per file.
+struct AnalyzeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "analyze",
+        abstract: "Run the full pipeline on scan files; print one result JSON per file.",
+        discussion: "Exit code 1 when any file could not be analysed (its result has verdict \"error\" and the cause is also printed on stderr).")
+
+    @Argument(help: "Scan files (DICOM/DICOS, TIFF, PNG, JPEG, NPY).")
+    var files: [String]
+
+    @OptionGroup var scan: ScanOptions
+
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var profiles: ProfileOptions
 
     func run() throws {
         let analyzer = try modelOptions.analyzer(profiles)
-        let declaration = declaredEmpty || declaredCategory != nil
-            ? Declaration(category: declaredCategory, declaredEmpty: declaredEmpty) : nil
         var failed = false
         for file in files {
-            let result = analyzer.analyze(file: file, .init(source: file, profile: profile, site: site, station: station,
-                                                             declaration: declaration))
+            let result = analyzer.analyze(file: file, .init(source: file, profile: scan.profile, site: scan.site, station: scan.station,
+                                                             declaration: scan.declaration))
             try printJSON(result)
             if let error = result.error {
                 FileHandle.standardError.write(Data("vigil: \(error)\n".utf8))

@@ -1,9 +1,9 @@
 import ArgumentParser
 
 /// The `vigil` command: one executable, one subcommand per job.
-struct Vigil: ParsableCommand {
+struct Vigil: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vigil",
         abstract: "Image-inspection inference for customs scanners.",
-        subcommands: [AnalyzeCommand.self, EvaluateCommand.self, ImageCommand.self, ModelCommand.self, ProfileCommand.self, SynthCommand.self])
+        subcommands: [AnalyzeCommand.self, EvaluateCommand.self, ImageCommand.self, ModelCommand.self, ProfileCommand.self, PushCommand.self, ServeCommand.self, SynthCommand.self])
 }

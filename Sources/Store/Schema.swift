@@ -1,0 +1,38 @@
+import GRDB
+
+/// The store's tables, created and upgraded in order; a migration is never edited once released.
+enum Schema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE scans (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    station TEXT NOT NULL,
+                    stationScanId TEXT NOT NULL,
+                    site TEXT, profile TEXT, pairKey TEXT, declaration TEXT,
+                    source TEXT NOT NULL, format TEXT, rawLayout TEXT,
+                    via TEXT NOT NULL, dicom TEXT,
+                    path TEXT NOT NULL, byteCount INTEGER NOT NULL, receivedAt DOUBLE NOT NULL,
+                    UNIQUE (station, stationScanId));
+                CREATE INDEX scansBySite ON scans (site, receivedAt);
+                CREATE INDEX scansByTime ON scans (receivedAt);
+                CREATE INDEX scansByPairKey ON scans (pairKey);
+                CREATE TABLE results (
+                    scanId TEXT PRIMARY KEY NOT NULL REFERENCES scans(id),
+                    verdict TEXT NOT NULL, json TEXT NOT NULL, completedAt DOUBLE NOT NULL, totalMs DOUBLE);
+                CREATE INDEX resultsByVerdict ON results (verdict);
+                CREATE TABLE findings (
+                    scanId TEXT NOT NULL REFERENCES scans(id), ordinal INTEGER NOT NULL,
+                    kind TEXT NOT NULL, label TEXT NOT NULL, confidence DOUBLE NOT NULL, threshold DOUBLE NOT NULL,
+                    x INTEGER NOT NULL, y INTEGER NOT NULL, width INTEGER NOT NULL, height INTEGER NOT NULL,
+                    model TEXT NOT NULL,
+                    PRIMARY KEY (scanId, ordinal));
+                CREATE TABLE modelTimings (
+                    scanId TEXT NOT NULL REFERENCES scans(id), model TEXT NOT NULL, version TEXT NOT NULL, ms DOUBLE NOT NULL,
+                    PRIMARY KEY (scanId, model));
+                """)
+        }
+        return migrator
+    }
+}

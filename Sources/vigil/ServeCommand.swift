@@ -1,0 +1,124 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Ingest
+import Logging
+import Metrics
+import NIOCore
+import NIOPosix
+import Pipeline
+import Prometheus
+import ServiceLifecycle
+import Store
+import Web
+
+/// `vigil serve`: the service a port runs (native ingest, HTTP API and metrics).
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the service: stations push scans, Vigil answers with findings.",
+        discussion: """
+            Defaults: data ./vigil-data (or $VIGIL_DATA), native ingest 7300, DICOM 11112, HTTP 8080, loopback only. \
+            When every listener is up, one JSON line with the bound ports is printed on stdout; logs go to stderr. \
+            SIGTERM or SIGINT stops taking scans, finishes the ones in flight, then exits 0.
+            """)
+
+    @Option(help: "JSON configuration file (see docs/operations.md).")
+    var config: String?
+    @Option(help: "Data folder: the SQLite store and the scans' bytes.")
+    var data: String?
+    @Option(help: "Native ingest port (0 picks a free one).")
+    var ingestPort: Int?
+    @Option(help: "DICOM port (0 picks a free one).")
+    var dicomPort: Int?
+    @Option(help: "HTTP port (0 picks a free one).")
+    var httpPort: Int?
+    @Option(help: "Address to bind (default 127.0.0.1).")
+    var bind: String?
+    @Option(help: "Scans that may wait for a worker before stations are told busy.")
+    var queueCapacity: Int?
+    @Option(help: "Worker threads running the pipeline (default: the cores).")
+    var workers: Int?
+    @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var profileOptions: ProfileOptions
+
+    mutating func run() async throws {
+        let file = try config.map(ServeConfiguration.load) ?? ServeConfiguration()
+        let host = bind ?? file.bind ?? "127.0.0.1"
+        let dataFolder = data ?? file.data ?? ProcessInfo.processInfo.environment["VIGIL_DATA"] ?? "./vigil-data"
+        var logger = Logger(label: "vigil")
+        logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+
+        let registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.defaultDurationHistogramBuckets = [1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000].map { .microseconds(Int64($0 * 1000)) }
+        MetricsSystem.bootstrap(factory)
+
+        var models = modelOptions
+        if models.models == nil { models.models = file.models }
+        var profiles = profileOptions
+        if profiles.profiles == nil { profiles.profiles = file.profiles }
+        let analyzer = try models.analyzer(profiles)
+        let store = try ScanStore(directory: dataFolder)
+        let intake = ScanIntake(store: store, analyzer: analyzer, configuration: .init(
+            capacity: queueCapacity ?? file.queue?.capacity ?? 32,
+            workers: workers ?? file.queue?.workers ?? ProcessInfo.processInfo.activeProcessorCount), logger: logger)
+        try intake.start()
+
+        let group = MultiThreadedEventLoopGroup.singleton
+        let limits = IngestLimits(
+            maxFrameBytes: file.ingest?.maxFrameBytes ?? 256 << 20, maxInFlight: file.ingest?.maxInFlight ?? 16,
+            heartbeatSeconds: file.ingest?.heartbeatSeconds ?? 10, idleTimeoutSeconds: file.ingest?.idleTimeoutSeconds ?? 30)
+        let native = IngestServer(intake: intake, limits: limits, group: group, logger: logger)
+        let boundIngest = try await native.start(host: host, port: ingestPort ?? file.ingestPort ?? 7300)
+
+        let router = HTTPAPI.router(store: store, registry: registry, queueDepth: { intake.depth })
+        let ready = ReadyLine(data: dataFolder, ingestPort: boundIngest)
+        let app = Application(
+            router: router,
+            configuration: .init(address: .hostname(host, port: httpPort ?? file.httpPort ?? 8080), serverName: "vigil"),
+            onServerRunning: { channel in ready.print(httpPort: channel.localAddress?.port ?? 0) },
+            eventLoopGroupProvider: .shared(group),
+            logger: logger)
+        let drain = DrainService(intake: intake, native: native, logger: logger)
+        // Shut down in reverse order: first stop taking scans and drain them, then the HTTP API.
+        let services = ServiceGroup(configuration: .init(
+            services: [.init(service: app), .init(service: drain)],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await services.run()
+    }
+}
+
+/// The one stdout line that says the service is up, with the ports it bound.
+struct ReadyLine: Sendable {
+    var data: String
+    var ingestPort: Int
+
+    func print(httpPort: Int) {
+        struct Line: Encodable { var event = "listening"; var data: String; var ingestPort: Int; var httpPort: Int }
+        try? printJSON(Line(data: data, ingestPort: ingestPort, httpPort: httpPort))
+    }
+}
+
+/// Waits for the shutdown signal, then stops the listeners and lets the workers finish every
+/// scan already acknowledged, so a graceful stop leaves nothing pending.
+struct DrainService: Service {
+    let intake: ScanIntake
+    let native: IngestServer
+    let logger: Logger
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        logger.info("stopping: no new scans; finishing those in flight", metadata: ["queued": "\(intake.depth)"])
+        await native.stopAccepting()
+        let intake = self.intake
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            Thread.detachNewThread {
+                intake.shutdown()
+                done.resume()
+            }
+        }
+        await native.closeConnections()
+        logger.info("stopped")
+    }
+}
