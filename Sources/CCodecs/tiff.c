@@ -1,6 +1,8 @@
 #include "common.h"
+#include <pthread.h>
 #include <stdlib.h>
 #include <tiffio.h>
+#include <unistd.h>
 
 // An in-memory file for libtiff's client API, readable and growable for writing.
 typedef struct {
@@ -230,19 +232,67 @@ static int tiff_next_page(TIFF *tif, const tiff_memory *m, int *rc, char *error)
     return 0;
 }
 
+static TIFF *tiff_open_memory(tiff_memory *mem, const vigil_raster_limits *limits, char *error) {
+    TIFFOpenOptions *options = TIFFOpenOptionsAlloc();
+    // Caps every single allocation libtiff makes (strip buffers, tag arrays) by our pixel limit.
+    TIFFOpenOptionsSetMaxSingleMemAlloc(options, (tmsize_t)(limits->max_pixel_bytes < INT64_MAX ? limits->max_pixel_bytes : INT64_MAX));
+    TIFFOpenOptionsSetErrorHandlerExtR(options, tiff_on_error, error);
+    TIFFOpenOptionsSetWarningHandlerExtR(options, tiff_on_warning, NULL);
+    TIFF *tif = TIFFClientOpenExt("memory", "rm", (thandle_t)mem, tiff_mem_read, tiff_mem_write, tiff_mem_seek,
+                                  tiff_mem_close, tiff_mem_size, tiff_mem_map, tiff_mem_unmap, options);
+    TIFFOpenOptionsFree(options);
+    return tif;
+}
+
+// One decoding thread's share: full-resolution pages first, first + stride, ... (in page order).
+typedef struct {
+    const uint8_t *data;
+    size_t length;
+    const vigil_raster_limits *limits;
+    uint8_t *pixels;
+    size_t page_bytes;
+    uint32_t pages;
+    uint32_t first;
+    uint32_t stride;
+    int rc;
+    char error[256];
+} tiff_page_job;
+
+static void *tiff_decode_pages_thread(void *arg) {
+    tiff_page_job *job = arg;
+    tiff_memory mem = {(uint8_t *)job->data, job->length, job->length, 0, 0};
+    TIFF *tif = tiff_open_memory(&mem, job->limits, job->error);
+    if (tif == NULL) {
+        job->rc = vigil_fail(job->error, VIGIL_ERR_CORRUPT, "not a readable TIFF file");
+        return NULL;
+    }
+    uint32_t index = 0;
+    int rc = VIGIL_OK;
+    do {
+        uint32_t subfile = 0;
+        TIFFGetFieldDefaulted(tif, TIFFTAG_SUBFILETYPE, &subfile);
+        if (subfile & FILETYPE_REDUCEDIMAGE) continue;
+        if (index % job->stride == job->first) {
+            tiff_page page;
+            rc = tiff_read_page_header(tif, &page, job->error);
+            if (rc == VIGIL_OK) rc = tiff_read_page(tif, &page, job->pixels + index * job->page_bytes, job->error);
+            if (rc != VIGIL_OK) break;
+        }
+        index++;
+    } while (index < job->pages && TIFFReadDirectory(tif));
+    if (rc == VIGIL_OK && index < job->pages)
+        rc = vigil_fail(job->error, VIGIL_ERR_CORRUPT, "page %u could not be read", index + 1);
+    TIFFClose(tif);
+    job->rc = rc;
+    return NULL;
+}
+
 int vigil_tiff_decode(const uint8_t *data, size_t length, const vigil_raster_limits *limits, vigil_raster *out) {
     memset(out, 0, sizeof(*out));
     if (length < 8 || !((data[0] == 'I' && data[1] == 'I') || (data[0] == 'M' && data[1] == 'M')))
         return vigil_fail(out->error, VIGIL_ERR_CORRUPT, "not a TIFF file (bad byte-order mark)");
     tiff_memory mem = {(uint8_t *)data, length, length, 0, 0};
-    TIFFOpenOptions *options = TIFFOpenOptionsAlloc();
-    // Caps every single allocation libtiff makes (strip buffers, tag arrays) by our pixel limit.
-    TIFFOpenOptionsSetMaxSingleMemAlloc(options, (tmsize_t)(limits->max_pixel_bytes < INT64_MAX ? limits->max_pixel_bytes : INT64_MAX));
-    TIFFOpenOptionsSetErrorHandlerExtR(options, tiff_on_error, out->error);
-    TIFFOpenOptionsSetWarningHandlerExtR(options, tiff_on_warning, NULL);
-    TIFF *tif = TIFFClientOpenExt("memory", "rm", (thandle_t)&mem, tiff_mem_read, tiff_mem_write, tiff_mem_seek,
-                                  tiff_mem_close, tiff_mem_size, tiff_mem_map, tiff_mem_unmap, options);
-    TIFFOpenOptionsFree(options);
+    TIFF *tif = tiff_open_memory(&mem, limits, out->error);
     if (tif == NULL) {
         if (out->error[0] == '\0') snprintf(out->error, 256, "not a readable TIFF file");
         return VIGIL_ERR_CORRUPT;
@@ -288,22 +338,31 @@ int vigil_tiff_decode(const uint8_t *data, size_t length, const vigil_raster_lim
         TIFFClose(tif);
         return vigil_fail(out->error, VIGIL_ERR_NOMEM, "out of memory for %zu bytes", total);
     }
-    // Second pass: decode each page.
-    size_t page_bytes = total / pages;
-    uint32_t index = 0;
+    // Second pass: decode the pages. Pages are independent, so a multi-page scan (dual-energy
+    // planes, CT slices) is decoded by several threads, each with its own libtiff handle.
     TIFFSetDirectory(tif, 0);
-    do {
-        uint32_t subfile = 0;
-        TIFFGetFieldDefaulted(tif, TIFFTAG_SUBFILETYPE, &subfile);
-        if (subfile & FILETYPE_REDUCEDIMAGE) continue;
-        tiff_page page;
-        rc = tiff_read_page_header(tif, &page, out->error);
-        if (rc == VIGIL_OK) rc = tiff_read_page(tif, &page, pixels + index * page_bytes, out->error);
-        if (rc != VIGIL_OK) break;
-        index++;
-    } while (index < pages && TIFFReadDirectory(tif));
-    if (rc == VIGIL_OK && index < pages)
-        rc = vigil_fail(out->error, VIGIL_ERR_CORRUPT, "page %u could not be read", index + 1);
+    size_t page_bytes = total / pages;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    uint32_t threads = pages < 2 || total < ((size_t)4 << 20) || cores < 2 ? 1 : (uint32_t)(cores < pages ? cores : pages);
+    if (threads > 8) threads = 8;
+    tiff_page_job jobs[8];
+    pthread_t ids[8];
+    uint32_t started = 0;
+    for (uint32_t t = 0; t < threads; t++) {
+        jobs[t] = (tiff_page_job){data, length, limits, pixels, page_bytes, pages, t, threads, VIGIL_OK, {0}};
+        if (t == 0 || pthread_create(&ids[t], NULL, tiff_decode_pages_thread, &jobs[t]) != 0) continue;
+        started |= 1u << t;
+    }
+    // The calling thread takes job 0 and any job whose thread could not start.
+    for (uint32_t t = 0; t < threads; t++)
+        if (!(started & (1u << t))) tiff_decode_pages_thread(&jobs[t]);
+    for (uint32_t t = 0; t < threads; t++) {
+        if (started & (1u << t)) pthread_join(ids[t], NULL);
+        if (rc == VIGIL_OK && jobs[t].rc != VIGIL_OK) {
+            rc = jobs[t].rc;
+            memcpy(out->error, jobs[t].error, sizeof(jobs[t].error));
+        }
+    }
     if (rc == VIGIL_OK) {
         float xres = 0, yres = 0;
         uint16_t unit = RESUNIT_INCH;

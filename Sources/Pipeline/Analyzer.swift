@@ -90,9 +90,18 @@ public final class Analyzer: Sendable {
         guard !serving.isEmpty else { throw .input(request.source, "no installed model reads scans of profile \(profile.id)") }
         var timings = ["preprocess": 0.0, "inference": 0.0, "postprocess": 0.0]
         var perModel: [(ModelManifest, [ModelRunner.Candidate], Double)] = []
+        // Models of one radiograph share the full-resolution passes (orientation, log attenuation).
+        var shared: PreparedScan?
+        if scan.modality != .ct, serving.filter({ $0.pitchMM != nil }).count > 1 {
+            let clock = ContinuousClock()
+            let t0 = clock.now
+            shared = Preprocessor(profile: profile, pool: pool).prepareShared(scan)
+            timings["preprocess"]! += ms(clock.now - t0)
+        }
         for manifest in serving {
             let lowest = manifest.thresholds.values.min() ?? 0.5
-            let r = try runners[manifest.name]!.detect(scan, profile: profile, floor: floor ?? lowest, pool: pool, source: request.source)
+            let r = try runners[manifest.name]!.detect(scan, profile: profile, floor: floor ?? lowest, pool: pool, source: request.source,
+                                                       shared: shared)
             timings["preprocess"]! += r.preprocessMs
             timings["inference"]! += r.inferenceMs
             timings["postprocess"]! += r.postMs

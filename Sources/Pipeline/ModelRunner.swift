@@ -35,15 +35,20 @@ public struct ModelRunner: Sendable {
 
     /// Preprocesses `scan` for this model (its pitch and tiles), runs every tile and returns the
     /// candidates at or above `floor`, merged across tiles, in received pixels.
-    func detect(_ scan: Scan, profile: ScannerProfile, floor: Double, pool: WorkerPool,
-                source: String) throws(PipelineError) -> Timed {
+    /// `shared` is `Preprocessor.prepareShared(scan)`, when the caller runs several models on one scan.
+    func detect(_ scan: Scan, profile: ScannerProfile, floor: Double, pool: WorkerPool, source: String,
+                shared: PreparedScan? = nil) throws(PipelineError) -> Timed {
         if scan.modality == .ct { return try detectVolume(scan, profile: profile, floor: floor, pool: pool, source: source) }
         let clock = ContinuousClock()
         let t0 = clock.now
         let order = try channelOrder(scan, source: source)
-        let prepared = Preprocessor(profile: profile, pool: pool).prepare(
-            scan, pitchMM: manifest.pitchMM,
-            tiling: .tiles(width: manifest.inputWidth, height: manifest.inputHeight, overlap: manifest.tileOverlap))
+        let preprocessor = Preprocessor(profile: profile, pool: pool)
+        let tiling = Preprocessor.Tiling.tiles(width: manifest.inputWidth, height: manifest.inputHeight, overlap: manifest.tileOverlap)
+        let prepared = if let shared, let pitchMM = manifest.pitchMM {
+            preprocessor.finish(shared, pitch: scan.pitch ?? profile.pitch, pitchMM: pitchMM, tiling: tiling)
+        } else {
+            preprocessor.prepare(scan, pitchMM: manifest.pitchMM, tiling: tiling)
+        }
         var timed = try run(prepared, channels: order, floor: floor, source: source)
         timed.preprocessMs = ms(clock.now - t0) - timed.inferenceMs - timed.postMs
         return timed

@@ -90,69 +90,95 @@ public struct Preprocessor: Sendable {
     /// may ask for its own pitch and tiles in place of the profile's.
     /// `clamp: false` leaves out the profile's clamp steps (a CT projection sums unclamped voxels).
     public func prepare(_ scan: Scan, pitchMM: Double? = nil, tiling: Tiling = .profile, clamp: Bool = true) -> PreparedScan {
-        let transposed = profile.travelAxis == .y
-        var geometry = ScanGeometry(receivedWidth: scan.width, receivedHeight: scan.height,
-                                    flipHorizontal: profile.flipHorizontal, flipVertical: profile.flipVertical,
-                                    transposed: transposed, scaleX: 1, scaleY: 1)
-        let planes = scan.frames * scan.channels.count
-        var width = geometry.canonicalWidth
-        var height = geometry.canonicalHeight
-        var values = orient(scan, geometry: geometry)
+        if let pitchMM { return finish(prepareShared(scan, clamp: clamp), pitch: scan.pitch ?? profile.pitch, pitchMM: pitchMM, tiling: tiling) }
+        var prepared = start(scan)
         var pending: [ElementwiseOp] = []
-        var tiles: TileGrid?
-
-        func flush() {
-            guard !pending.isEmpty else { return }
-            apply(pending, to: &values, planes: planes, channels: scan.channels.count, planeSize: width * height)
+        for step in steps(pitchMM: nil, tiling: tiling, clamp: clamp) {
+            if let op = elementwise(step) { pending.append(op); continue }
+            apply(pending, to: &prepared)
             pending.removeAll()
-        }
-        for step in steps(pitchMM: pitchMM, tiling: tiling, clamp: clamp) {
             switch step {
-            case .airNormalise:
-                pending.append(.airNormalise(profile.channels.map { (Float($0.air ?? 1), Float($0.dark ?? 0)) }))
-            case .logAttenuation(let minT):
-                pending.append(.negativeLog(minTransmission: minT))
-            case .rescale(let scale, let offset):
-                pending.append(.affine(scale: scale, offset: offset))
-            case .clamp(let lo, let hi):
-                pending.append(.clamp(lo, hi))
-            case .resample(let target):
-                flush()
-                let pitch = scan.pitch ?? profile.pitch
-                let outWidth = max(1, Int((Double(width) * pitch.alongTravelMM / target).rounded()))
-                let outHeight = max(1, Int((Double(height) * pitch.acrossTravelMM / target).rounded()))
-                if outWidth != width || outHeight != height {
-                    values = Resampler.resample(values, planes: planes, width: width, height: height,
-                                                outWidth: outWidth, outHeight: outHeight, pool: pool)
-                    geometry.scaleX = Double(outWidth) / Double(width)
-                    geometry.scaleY = Double(outHeight) / Double(height)
-                    (width, height) = (outWidth, outHeight)
-                }
+            case .resample(let target): resample(&prepared, pitch: scan.pitch ?? profile.pitch, to: target)
             case .tile(let tw, let th, let overlap):
-                tiles = TileGrid(imageWidth: width, imageHeight: height, tileWidth: tw, tileHeight: th, overlap: overlap)
+                prepared.tiles = TileGrid(imageWidth: prepared.width, imageHeight: prepared.height, tileWidth: tw, tileHeight: th, overlap: overlap)
+            default: break
             }
         }
-        flush()
-        return PreparedScan(frames: scan.frames, channels: scan.channels.count, width: width, height: height,
-                            values: values, geometry: geometry, tiles: tiles)
+        apply(pending, to: &prepared)
+        return prepared
+    }
+
+    /// What every model reading this profile shares: the scan oriented, with the profile's
+    /// element-wise steps applied at the received resolution (no resampling, no tiles). Two models
+    /// of one profile then pay for the full-resolution passes once (see `finish`).
+    public func prepareShared(_ scan: Scan, clamp: Bool = true) -> PreparedScan {
+        start(scan, ops: steps(pitchMM: nil, tiling: .none, clamp: clamp).compactMap(elementwise))
+    }
+
+    /// A shared preparation at a model's pitch and tiles: equal to `prepare(scan, pitchMM:tiling:clamp:)`.
+    public func finish(_ shared: PreparedScan, pitch: PixelPitch, pitchMM: Double, tiling: Tiling) -> PreparedScan {
+        var prepared = shared
+        prepared.tiles = nil
+        resample(&prepared, pitch: pitch, to: pitchMM)
+        switch tiling {
+        case .none: break
+        case .tiles(let w, let h, let overlap):
+            prepared.tiles = TileGrid(imageWidth: prepared.width, imageHeight: prepared.height, tileWidth: w, tileHeight: h, overlap: overlap)
+        case .profile:
+            for case .tile(let w, let h, let overlap) in profile.preprocessing {
+                prepared.tiles = TileGrid(imageWidth: prepared.width, imageHeight: prepared.height, tileWidth: w, tileHeight: h, overlap: overlap)
+            }
+        }
+        return prepared
+    }
+
+    /// The scan in canonical orientation as floats, with `ops` applied to each row as it is written.
+    private func start(_ scan: Scan, ops: [ElementwiseOp] = []) -> PreparedScan {
+        let geometry = ScanGeometry(receivedWidth: scan.width, receivedHeight: scan.height,
+                                    flipHorizontal: profile.flipHorizontal, flipVertical: profile.flipVertical,
+                                    transposed: profile.travelAxis == .y, scaleX: 1, scaleY: 1)
+        return PreparedScan(frames: scan.frames, channels: scan.channels.count, width: geometry.canonicalWidth,
+                            height: geometry.canonicalHeight, values: orient(scan, geometry: geometry, ops: ops), geometry: geometry, tiles: nil)
+    }
+
+    private func elementwise(_ step: PreprocessingStep) -> ElementwiseOp? {
+        switch step {
+        case .airNormalise: return .airNormalise(profile.channels.map { (Float($0.air ?? 1), Float($0.dark ?? 0)) })
+        case .logAttenuation(let minT): return .negativeLog(minTransmission: minT)
+        case .rescale(let scale, let offset): return .affine(scale: scale, offset: offset)
+        case .clamp(let lo, let hi): return .clamp(lo, hi)
+        case .resample, .tile: return nil
+        }
+    }
+
+    private func resample(_ p: inout PreparedScan, pitch: PixelPitch, to target: Double) {
+        let outWidth = max(1, Int((Double(p.width) * pitch.alongTravelMM / target).rounded()))
+        let outHeight = max(1, Int((Double(p.height) * pitch.acrossTravelMM / target).rounded()))
+        guard outWidth != p.width || outHeight != p.height else { return }
+        p.values = Resampler.resample(p.values, planes: p.frames * p.channels, width: p.width, height: p.height,
+                                      outWidth: outWidth, outHeight: outHeight, pool: pool)
+        p.geometry.scaleX *= Double(outWidth) / Double(p.width)
+        p.geometry.scaleY *= Double(outHeight) / Double(p.height)
+        (p.width, p.height) = (outWidth, outHeight)
     }
 
     /// Converts samples to Float and applies flips and the transpose into canonical orientation,
     /// in one pass from the decoded buffer (no intermediate float copy of the scan).
-    private func orient(_ scan: Scan, geometry g: ScanGeometry) -> [Float] {
+    /// Element-wise `ops` run on each row right after it is written, while it is still in cache.
+    private func orient(_ scan: Scan, geometry g: ScanGeometry, ops: [ElementwiseOp]) -> [Float] {
         let planes = scan.frames * scan.channels.count
         let count = planes * scan.width * scan.height
         return [Float](unsafeUninitializedCapacity: count) { out, initialized in
             let dst = UnsafeSendableBuffer(out)
             scan.pixels.bytes.withUnsafeBytes { raw in
                 switch scan.pixels.format {
-                case .uint8: orient(raw.bindMemory(to: UInt8.self), dst, planes, scan, g) { Float($0) }
-                case .int8: orient(raw.bindMemory(to: Int8.self), dst, planes, scan, g) { Float($0) }
-                case .uint16: orient(raw.bindMemory(to: UInt16.self), dst, planes, scan, g) { Float($0) }
-                case .int16: orient(raw.bindMemory(to: Int16.self), dst, planes, scan, g) { Float($0) }
-                case .uint32: orient(raw.bindMemory(to: UInt32.self), dst, planes, scan, g) { Float($0) }
-                case .int32: orient(raw.bindMemory(to: Int32.self), dst, planes, scan, g) { Float($0) }
-                case .float32: orient(raw.bindMemory(to: Float.self), dst, planes, scan, g) { $0 }
+                case .uint8: orient(raw.bindMemory(to: UInt8.self), dst, planes, scan, g, ops) { Float($0) }
+                case .int8: orient(raw.bindMemory(to: Int8.self), dst, planes, scan, g, ops) { Float($0) }
+                case .uint16: orient(raw.bindMemory(to: UInt16.self), dst, planes, scan, g, ops) { Float($0) }
+                case .int16: orient(raw.bindMemory(to: Int16.self), dst, planes, scan, g, ops) { Float($0) }
+                case .uint32: orient(raw.bindMemory(to: UInt32.self), dst, planes, scan, g, ops) { Float($0) }
+                case .int32: orient(raw.bindMemory(to: Int32.self), dst, planes, scan, g, ops) { Float($0) }
+                case .float32: orient(raw.bindMemory(to: Float.self), dst, planes, scan, g, ops) { $0 }
                 }
             }
             initialized = count
@@ -160,7 +186,8 @@ public struct Preprocessor: Sendable {
     }
 
     private func orient<T>(_ src: UnsafeBufferPointer<T>, _ dst: UnsafeSendableBuffer<Float>, _ planes: Int, _ scan: Scan,
-                           _ g: ScanGeometry, _ convert: (T) -> Float) {
+                           _ g: ScanGeometry, _ ops: [ElementwiseOp], _ convert: (T) -> Float) {
+        let channels = scan.channels.count
         let (w, h) = (scan.width, scan.height)
         let (cw, ch) = (g.canonicalWidth, g.canonicalHeight)
         let source = UnsafeSendableBuffer(UnsafeMutableBufferPointer(mutating: src))
@@ -184,8 +211,14 @@ public struct Preprocessor: Sendable {
                         for x in 0..<cw { d[x] = convert(r[x]) }
                     }
                 }
+                for op in ops { op.apply(d, count: cw, channel: p % channels) }
             }
         }
+    }
+
+    private func apply(_ ops: [ElementwiseOp], to p: inout PreparedScan) {
+        guard !ops.isEmpty else { return }
+        apply(ops, to: &p.values, planes: p.frames * p.channels, channels: p.channels, planeSize: p.width * p.height)
     }
 
     private func apply(_ ops: [ElementwiseOp], to values: inout [Float], planes: Int, channels: Int, planeSize: Int) {

@@ -34,19 +34,35 @@ public struct Resampler {
                          pool: WorkerPool) -> [Float] {
         let xTaps = taps(inputLength: width, outputLength: outWidth)
         let yTaps = taps(inputLength: height, outputLength: outHeight)
-        // Horizontal pass: planes x height rows of outWidth.
+        // Horizontal pass: planes x height rows of outWidth. Taps are flattened to a fixed stride
+        // (zero weights past a tap's end) so the inner loop is plain pointer arithmetic.
+        let stride = xTaps.map(\.weights.count).max() ?? 1
+        var starts = [Int](repeating: 0, count: outWidth)
+        var weights = [Float](repeating: 0, count: outWidth * stride)
+        for (x, t) in xTaps.enumerated() {
+            // Keep every tap inside the row: shift the window left at the right edge.
+            let start = min(t.start, max(0, width - stride))
+            starts[x] = start
+            for (k, w) in t.weights.enumerated() { weights[x * stride + (t.start - start) + k] = w }
+        }
         var mid = [Float](repeating: 0, count: planes * height * outWidth)
         input.withUnsafeBufferPointer { src in
             mid.withUnsafeMutableBufferPointer { dst in
-                let dst = UnsafeSendableBuffer(dst)
-                pool.forEachRange(planes * height, minimumChunk: 64) { rows in
-                    for row in rows {
-                        let s = src.baseAddress! + row * width
-                        let d = dst.base + row * outWidth
-                        for (x, t) in xTaps.enumerated() {
-                            var acc: Float = 0
-                            for (k, w) in t.weights.enumerated() { acc += s[t.start + k] * w }
-                            d[x] = acc
+                starts.withUnsafeBufferPointer { starts in
+                    weights.withUnsafeBufferPointer { weights in
+                        let dst = UnsafeSendableBuffer(dst)
+                        let taps = min(stride, width)
+                        pool.forEachRange(planes * height, minimumChunk: 64) { rows in
+                            for row in rows {
+                                let s = src.baseAddress! + row * width
+                                let d = dst.base + row * outWidth
+                                for x in 0..<outWidth {
+                                    let p = s + starts[x], w = weights.baseAddress! + x * stride
+                                    var acc: Float = 0
+                                    for k in 0..<taps { acc += p[k] * w[k] }
+                                    d[x] = acc
+                                }
+                            }
                         }
                     }
                 }

@@ -116,8 +116,7 @@ struct PushCommand: AsyncParsableCommand {
                         let sent = clock.now
                         let reply = try await client.send(metadata, image: image.bytes)
                         mine.append(LoadSample(ms: (clock.now - sent).milliseconds, verdict: reply.result?.verdict,
-                                               error: reply.error?.code, inferenceMs: reply.result?.timingsMs["inference"],
-                                               totalMs: reply.result?.timingsMs["total"]))
+                                               error: reply.error?.code, stagesMs: reply.result?.timingsMs ?? [:]))
                     }
                     return mine
                 }
@@ -146,12 +145,11 @@ struct LoadSample: Sendable {
     var ms: Double
     var verdict: String?
     var error: String?
-    var inferenceMs: Double?
-    var totalMs: Double?
+    var stagesMs: [String: Double]
 }
 
-/// What a load run prints: send→RESULT latency percentiles, throughput, and the server's own
-/// per-scan timings (pipeline total and inference) for the same scans.
+/// What a load run prints: send→RESULT latency percentiles, throughput, and the median of the
+/// server's own per-scan stage timings (decode, preprocess, inference, postprocess, pipeline total).
 struct LoadSummary: Encodable {
     var scans: Int
     var concurrency: Int
@@ -162,8 +160,7 @@ struct LoadSummary: Encodable {
     var p95Ms: Double
     var p99Ms: Double
     var maxMs: Double
-    var serverTotalP50Ms: Double
-    var inferenceP50Ms: Double
+    var serverP50Ms: [String: Double]
     var verdicts: [String: Int]
     var errors: [String: Int]
 
@@ -184,8 +181,8 @@ struct LoadSummary: Encodable {
         p95Ms = pct(latencies, 0.95)
         p99Ms = pct(latencies, 0.99)
         maxMs = latencies.last.map { ($0 * 100).rounded() / 100 } ?? 0
-        serverTotalP50Ms = pct(answered.compactMap(\.totalMs).sorted(), 0.5)
-        inferenceP50Ms = pct(answered.compactMap(\.inferenceMs).sorted(), 0.5)
+        let stages = Set(answered.flatMap(\.stagesMs.keys))
+        serverP50Ms = Dictionary(uniqueKeysWithValues: stages.map { stage in (stage, pct(answered.compactMap { $0.stagesMs[stage] }.sorted(), 0.5)) })
         verdicts = Dictionary(grouping: answered.compactMap(\.verdict), by: { $0 }).mapValues(\.count)
         errors = Dictionary(grouping: samples.compactMap(\.error), by: { $0 }).mapValues(\.count)
     }

@@ -121,4 +121,47 @@ final class PreprocessorTests: XCTestCase {
         let parallel = Preprocessor(profile: p, pool: WorkerPool(threads: 4)).prepare(s)
         XCTAssertEqual(serial.values, parallel.values)
     }
+
+    /// The shared path (orientation and element-wise steps fused per row, then each model's
+    /// resample and tiles) gives what the step-by-step path gives.
+    func testSharedPreparationThenFinishEqualsPrepareAtAModelsPitch() throws {
+        let p = profile([.airNormalise, .logAttenuation(minTransmission: 1e-3), .clamp(min: 0, max: 5)], flipH: true, flipV: true)
+        var rng = SystemRandomNumberGenerator()
+        let (w, h) = (37, 23)
+        let raw = (0..<(w * h)).map { _ in UInt16.random(in: 100...1200, using: &rng) }
+        let s = try p.interpret(scan(raw, width: w, height: h), source: "t")
+        let pre = Preprocessor(profile: p, pool: WorkerPool(threads: 2))
+        for pitch in [2.0, 5.0, 9.5] {
+            let tiling = Preprocessor.Tiling.tiles(width: 8, height: 8, overlap: 2)
+            let direct = pre.prepare(s, pitchMM: pitch, tiling: tiling)
+            let shared = pre.finish(pre.prepareShared(s), pitch: p.pitch, pitchMM: pitch, tiling: tiling)
+            XCTAssertEqual(direct.values, shared.values, "pitch \(pitch)")
+            XCTAssertEqual(direct.geometry, shared.geometry)
+            XCTAssertEqual(direct.tiles, shared.tiles)
+        }
+        // Fused per row or applied as a separate pass: the same numbers.
+        let unfused = pre.prepare(s)
+        let fused = pre.prepareShared(s)
+        XCTAssertEqual(unfused.values, fused.values)
+    }
+
+    /// Shrinking averages every input pixel: a constant stays constant, a ramp keeps its mean.
+    func testResamplingKeepsConstantsAndMeans() {
+        let (w, h) = (101, 13)
+        let constant = [Float](repeating: 3.25, count: w * h)
+        for (ow, oh) in [(10, 13), (40, 5), (101, 13), (7, 2), (150, 20)] {
+            let out = Resampler.resample(constant, planes: 1, width: w, height: h, outWidth: ow, outHeight: oh, pool: WorkerPool(threads: 2))
+            XCTAssertEqual(out.count, ow * oh)
+            for v in out { XCTAssertEqual(v, 3.25, accuracy: 1e-5) }
+        }
+        let ramp = (0..<(w * h)).map { Float($0 % w) }
+        let small = Resampler.resample(ramp, planes: 1, width: w, height: h, outWidth: 10, outHeight: 13, pool: WorkerPool(threads: 1))
+        XCTAssertEqual(small.reduce(0, +) / Float(small.count), ramp.reduce(0, +) / Float(ramp.count), accuracy: 0.6)
+        // Every output is its taps' weighted sum, right edge included (where the window is shifted).
+        let taps = Resampler.taps(inputLength: w, outputLength: 10)
+        for (x, t) in taps.enumerated() {
+            let expected = t.weights.enumerated().reduce(Float(0)) { $0 + $1.element * Float(t.start + $1.offset) }
+            XCTAssertEqual(small[x], expected, accuracy: 1e-4, "output \(x)")
+        }
+    }
 }

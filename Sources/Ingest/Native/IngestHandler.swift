@@ -130,11 +130,12 @@ final class IngestHandler: ChannelInboundHandler {
             return fail(id, "bad-frame", "the SCAN metadata is not a JSON object with a scanId: \(Self.reason(error))", context: context)
         }
         guard (1...128).contains(metadata.scanId.count) else { return fail(id, "bad-frame", "scanId must have 1 to 128 characters", context: context) }
-        var raw: RawLayout?
+        var layout: RawLayout?
         if metadata.format == "raw" {
             guard let pixels = metadata.raw else { return fail(id, "unsupported-format", "format raw needs a raw layout", context: context) }
-            do { raw = try pixels.layout() } catch { return fail(id, error.code, error.message, context: context) }
+            do { layout = try pixels.layout() } catch { return fail(id, error.code, error.message, context: context) }
         }
+        let raw = layout
         let stationId = metadata.station ?? station ?? context.remoteAddress?.ipAddress ?? "unknown"
         var rawJSON: String?
         if let raw { rawJSON = String(decoding: JSON.encode(raw), as: UTF8.self) }
@@ -199,7 +200,8 @@ final class IngestHandler: ChannelInboundHandler {
     private func closeWithError(_ id: UInt32, _ code: String, _ message: String, context: ChannelHandlerContext) {
         logger.info("closing a station connection", metadata: ["code": "\(code)", "reason": "\(message)"])
         let frame = Frame(.error, requestId: id, payload: JSON.encode(ErrorMessage(code: code, message: message)))
-        context.writeAndFlush(wrapOutboundOut(frame)).whenComplete { _ in context.close(promise: nil) }
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(frame)).whenComplete { _ in channel.close(promise: nil) }
     }
 
     private static func reason(_ error: Error) -> String {
