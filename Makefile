@@ -2,7 +2,7 @@
 # Both install what they need (Debian packages, a Python virtual environment) idempotently.
 
 SHELL := /bin/bash
-APT_PACKAGES := libopenblas-dev libpng-dev libtiff-dev libdcmtk-dev libjpeg-dev dcmtk libtiff-tools time
+APT_PACKAGES := libopenblas-dev libpng-dev libtiff-dev libdcmtk-dev libjpeg-dev libsqlite3-dev dcmtk libtiff-tools time curl
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 VIGIL := .build/debug/vigil
@@ -31,29 +31,38 @@ venv: $(VENV)/.installed
 build: deps
 	swift build
 
-# The main job on embedded defaults: decode and preprocess the sample scans shipped with each
-# profile, then simulate a few cargo and parcel scans and analyse them with the bundled models
-# (one result JSON per scan). (Once the service exists this starts `vigil serve`.)
+# The main job on embedded defaults: `vigil serve` (native ingest 7300, HTTP 8080, data in
+# ./vigil-data, the bundled models and profiles). Once it listens, simulated cargo, parcel,
+# vehicle and CT scans are pushed to it with `vigil push` and their results printed. It then
+# keeps serving until Ctrl-C (or for RUN_SECONDS, when set), and stops gracefully.
 DEMO := vigil-data/demo
+RUN_SECONDS ?=
 run: deps
 	swift build -c release
 	@mkdir -p vigil-data/preprocessed
 	@for f in $(SAMPLES)/*.tiff $(SAMPLES)/*.dcm; do \
 		profile=$$(basename $$f | sed 's/\.[a-z]*$$//'); \
-		echo "== $$f (profile $$profile)"; \
-		$(VIGIL_RELEASE) image info $$f || exit 1; \
-		$(VIGIL_RELEASE) image preprocess $$f --profile $$profile vigil-data/preprocessed/$$profile.npy || exit 1; \
+		$(VIGIL_RELEASE) image preprocess $$f --profile $$profile vigil-data/preprocessed/$$profile.npy >/dev/null || exit 1; \
 	done
-	@echo "== vigil synth + vigil analyze: simulated cargo and parcel scans, bundled models"
+	@echo "== vigil synth: simulated scans with ground truth in $(DEMO)/*/labels.json"
 	@$(VIGIL_RELEASE) synth --kind cargo --count 4 --seed 77 --out $(DEMO)/cargo >/dev/null
 	@$(VIGIL_RELEASE) synth --kind parcel --count 4 --seed 77 --out $(DEMO)/parcel >/dev/null
 	@$(VIGIL_RELEASE) synth --kind vehicle --count 2 --seed 77 --out $(DEMO)/vehicle >/dev/null
 	@$(VIGIL_RELEASE) synth --kind parcel-ct --count 1 --seed 77 --out $(DEMO)/parcel-ct >/dev/null
-	@$(VIGIL_RELEASE) analyze $(DEMO)/cargo/*.tiff --profile cargo-de-linac --site demo
-	@$(VIGIL_RELEASE) analyze $(DEMO)/parcel/*.tiff --profile parcel-de-160kv --site demo
-	@$(VIGIL_RELEASE) analyze $(DEMO)/vehicle/*.tiff --profile vehicle-top --site demo
-	@$(VIGIL_RELEASE) analyze $(DEMO)/parcel-ct/*.tiff --profile parcel-ct --site demo
-	@echo "ground truth: $(DEMO)/*/labels.json"
+	@echo "== vigil serve (Ctrl-C stops it after finishing the scans in flight)"
+	@$(VIGIL_RELEASE) serve --data vigil-data & pid=$$!; \
+	trap 'kill -TERM $$pid 2>/dev/null; wait $$pid; exit 0' INT TERM; \
+	for i in $$(seq 100); do curl -sf http://127.0.0.1:8080/healthz >/dev/null && break; \
+		kill -0 $$pid 2>/dev/null || { wait $$pid; exit 1; }; sleep 0.2; done; \
+	echo "== vigil push: each scan's result"; \
+	$(VIGIL_RELEASE) push $(DEMO)/cargo/*.tiff --profile cargo-de-linac --site demo --station demo-gate && \
+	$(VIGIL_RELEASE) push $(DEMO)/parcel/*.tiff --profile parcel-de-160kv --site demo --station demo-gate && \
+	$(VIGIL_RELEASE) push $(DEMO)/vehicle/*.tiff --profile vehicle-top --site demo --station demo-gate && \
+	$(VIGIL_RELEASE) push $(DEMO)/parcel-ct/*.tiff --profile parcel-ct --site demo --station demo-gate \
+		|| { kill -TERM $$pid; wait $$pid; exit 1; }; \
+	echo "== serving: results at http://127.0.0.1:8080/api/scans, metrics at /metrics; stations push to 127.0.0.1:7300"; \
+	if [ -n "$(RUN_SECONDS)" ]; then sleep $(RUN_SECONDS); kill -TERM $$pid; fi; \
+	wait $$pid
 
 swift-test: deps
 	swift build --build-tests

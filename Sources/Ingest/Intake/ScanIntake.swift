@@ -58,9 +58,9 @@ public final class ScanIntake: @unchecked Sendable {
         let left = try store.pending()
         lock.lock()
         queue.append(contentsOf: left)
+        Gauge(label: "vigil_queue_depth").record(queue.count - head)
         lock.unlock()
         if !left.isEmpty { logger.info("resuming scans acknowledged before the last stop", metadata: ["count": "\(left.count)"]) }
-        Gauge(label: "vigil_queue_depth").record(left.count)
         for i in 0..<configuration.workers {
             let thread = Thread { [self] in work() }
             thread.name = "vigil-worker-\(i)"
@@ -126,10 +126,10 @@ public final class ScanIntake: @unchecked Sendable {
             reserved -= 1
             listeners[stored.id, default: []].append(onResult)
             queue.append(stored)
-            let depth = queue.count - head
+            // Recorded under the lock, so the gauge's last value is the queue's.
+            Gauge(label: "vigil_queue_depth").record(queue.count - head)
             lock.signal()
             lock.unlock()
-            Gauge(label: "vigil_queue_depth").record(depth)
             return .accepted(scanId: stored.id, duplicate: false)
         }
     }
@@ -207,9 +207,8 @@ public final class ScanIntake: @unchecked Sendable {
                 head = 0
             }
             running += 1
-            let depth = queue.count - head
+            Gauge(label: "vigil_queue_depth").record(queue.count - head)
             lock.unlock()
-            Gauge(label: "vigil_queue_depth").record(depth)
             let result = process(scan)
             lock.lock()
             running -= 1

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Metrics
 import NIOCore
 import NIOPosix
 import Pipeline
@@ -67,10 +68,10 @@ final class IngestHandler: ChannelInboundHandler {
         switch (phase, frame.type) {
         case (.awaitingHello, .hello): hello(frame, context: context)
         case (.ready, .scan): scan(frame, context: context)
-        case (_, .ping):
+        case (.ready, .ping):
             guard frame.payload.count <= 64 else { return fail(frame.requestId, "bad-frame", "a PING carries at most 64 bytes", context: context) }
             context.writeAndFlush(wrapOutboundOut(Frame(.pong, requestId: frame.requestId, payload: frame.payload)), promise: nil)
-        case (_, .pong): break
+        case (.ready, .pong): break
         case (.awaitingHello, _):
             closeWithError(frame.requestId, "bad-frame", "the first frame must be HELLO, got \(frame.type)", context: context)
         default:
@@ -80,6 +81,8 @@ final class IngestHandler: ChannelInboundHandler {
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read {
+            // A station waiting for its results is not idle, even if it sends nothing meanwhile.
+            guard requests.isEmpty else { return }
             closeWithError(0, "idle-timeout", "nothing received for \(limits.idleTimeoutSeconds) s", context: context)
             return
         }
@@ -103,6 +106,9 @@ final class IngestHandler: ChannelInboundHandler {
         guard let hello = try? JSONDecoder().decode(Hello.self, from: Data(frame.payload)) else {
             return closeWithError(0, "bad-frame", "HELLO must be a JSON object with versions", context: context)
         }
+        if let station = hello.station, station.isEmpty || station.count > 128 {
+            return closeWithError(0, "bad-frame", "station must have 1 to 128 characters", context: context)
+        }
         guard hello.versions.contains(1) else {
             return closeWithError(0, "unsupported-version", "this server speaks protocol version 1; the station offered \(hello.versions)", context: context)
         }
@@ -116,6 +122,11 @@ final class IngestHandler: ChannelInboundHandler {
 
     private func scan(_ frame: Frame, context: ChannelHandlerContext) {
         let id = frame.requestId
+        // Refusals decided here, before the intake sees the scan, are counted like the intake's.
+        func fail(_ id: UInt32, _ code: String, _ message: String, context: ChannelHandlerContext) {
+            Counter(label: "vigil_scans_rejected_total", dimensions: [("cause", code)]).increment()
+            self.fail(id, code, message, context: context)
+        }
         guard id != 0 else { return fail(id, "bad-frame", "a SCAN needs a non-zero request id", context: context) }
         guard requests[id] == nil else { return fail(id, "bad-frame", "request id \(id) is already in flight on this connection", context: context) }
         guard requests.count < limits.maxInFlight else {
@@ -127,9 +138,15 @@ final class IngestHandler: ChannelInboundHandler {
         }
         let metadata: ScanMetadata
         do { metadata = try JSONDecoder().decode(ScanMetadata.self, from: Data(payload.metadata)) } catch {
+            if Self.path(of: error).first == "raw" {
+                return fail(id, "unsupported-format", "the raw layout is incomplete: \(Self.reason(error))", context: context)
+            }
             return fail(id, "bad-frame", "the SCAN metadata is not a JSON object with a scanId: \(Self.reason(error))", context: context)
         }
         guard (1...128).contains(metadata.scanId.count) else { return fail(id, "bad-frame", "scanId must have 1 to 128 characters", context: context) }
+        if let station = metadata.station, station.isEmpty || station.count > 128 {
+            return fail(id, "bad-frame", "station must have 1 to 128 characters", context: context)
+        }
         var layout: RawLayout?
         if metadata.format == "raw" {
             guard let pixels = metadata.raw else { return fail(id, "unsupported-format", "format raw needs a raw layout", context: context) }
@@ -204,9 +221,18 @@ final class IngestHandler: ChannelInboundHandler {
         context.writeAndFlush(wrapOutboundOut(frame)).whenComplete { _ in channel.close(promise: nil) }
     }
 
+    private static func path(of error: Error) -> [String] {
+        switch error {
+        case DecodingError.keyNotFound(let key, let c): return c.codingPath.map(\.stringValue) + [key.stringValue]
+        case DecodingError.typeMismatch(_, let c), DecodingError.valueNotFound(_, let c), DecodingError.dataCorrupted(let c):
+            return c.codingPath.map(\.stringValue)
+        default: return []
+        }
+    }
+
     private static func reason(_ error: Error) -> String {
         switch error {
-        case DecodingError.keyNotFound(let key, _): return "\(key.stringValue) is missing"
+        case DecodingError.keyNotFound(let key, let c): return "\((c.codingPath.map(\.stringValue) + [key.stringValue]).joined(separator: ".")) is missing"
         case DecodingError.typeMismatch(_, let c), DecodingError.valueNotFound(_, let c):
             return "\(c.codingPath.map(\.stringValue).joined(separator: ".")) has the wrong type"
         case DecodingError.dataCorrupted: return "not valid JSON"
