@@ -46,7 +46,7 @@ let package = Package(
         .target(name: "Compute", swiftSettings: optimized),
         .target(name: "NPYFormat"),
         .target(name: "ScanImage", dependencies: ["CCodecs", "CDICOM", "NPYFormat"], swiftSettings: optimized),
-        .target(name: "Profiles", dependencies: ["ScanImage", "Compute"], swiftSettings: optimized),
+        .target(name: "Profiles", dependencies: ["ScanImage", "Compute", "CKernels"], swiftSettings: optimized),
         .target(name: "Simulator", dependencies: ["Profiles", "ScanImage", "Compute"], swiftSettings: optimized),
         .target(name: "Detection", dependencies: ["Profiles", "ScanImage", "Engine"], swiftSettings: optimized),
         .target(name: "Pipeline", dependencies: ["Detection", "Engine", "Profiles", "ScanImage", "Compute"], swiftSettings: optimized),
@@ -96,7 +96,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "ScanImageTests", dependencies: ["ScanImage"]),
-        .testTarget(name: "ProfilesTests", dependencies: ["Profiles", "ScanImage"]),
+        .testTarget(name: "ProfilesTests", dependencies: ["Profiles", "ScanImage", "Compute", "CKernels"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Compute"]),
         .testTarget(name: "ComputeTests", dependencies: ["Compute"]),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Profiles", "ScanImage"]),

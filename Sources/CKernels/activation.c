@@ -56,3 +56,36 @@ void vigil_bias_activation(float *p, size_t n, float bias, vigil_activation kind
         break;
     }
 }
+
+// -ln(max(x, min_t)), lane for lane the same operations as Swift's VectorMath.log (Cephes' logf
+// polynomial), so both give the same bits; contraction into FMA is off for that reason.
+__attribute__((target_clones("avx512f", "avx2", "default")))
+void vigil_negative_log(float *p, size_t n, float min_t) {
+#pragma clang fp contract(off)
+    const float least_normal = 1.17549435e-38f;
+    for (size_t i = 0; i < n; i++) {
+        float x = p[i] < min_t ? min_t : p[i];
+        x = x < least_normal ? least_normal : x;
+        union { float f; uint32_t u; } b = {x}, mb;
+        float e = (float)((int32_t)(b.u >> 23) - 126);
+        mb.u = (b.u & 0x007FFFFFu) | 0x3F000000u;
+        float m = mb.f;
+        int small = m < 0.707106781186547524f;
+        e = small ? e - 1.0f : e;
+        m = small ? m + m - 1.0f : m - 1.0f;
+        float z = m * m;
+        float y = 7.0376836292e-2f;
+        y = y * m + -1.1514610310e-1f;
+        y = y * m + 1.1676998740e-1f;
+        y = y * m + -1.2420140846e-1f;
+        y = y * m + 1.4249322787e-1f;
+        y = y * m + -1.6668057665e-1f;
+        y = y * m + 2.0000714765e-1f;
+        y = y * m + -2.4999993993e-1f;
+        y = y * m + 3.3333331174e-1f;
+        y = y * m * z;
+        y += e * -2.12194440e-4f;
+        y -= z * 0.5f;
+        p[i] = -(m + y + e * 0.693359375f);
+    }
+}

@@ -1,3 +1,4 @@
+import CKernels
 import Compute
 
 /// An element-wise preprocessing operation, applied in place with SIMD over a block of floats.
@@ -15,9 +16,8 @@ enum ElementwiseOp: Sendable {
             let range = air - dark
             map(p, count) { ($0 - dark) / range } scalar: { ($0 - dark) / range }
         case .negativeLog(let minT):
-            map(p, count) { -VectorMath.log($0.replacing(with: minT, where: $0 .< minT)) } scalar: {
-                -VectorMath.log(SIMD16(repeating: max($0, minT)))[0]
-            }
+            // In C, where the loop gets AVX-512 or AVX2 (Swift here is baseline x86-64): the same bits.
+            vigil_negative_log(p, count, minT)
         case .affine(let scale, let offset):
             map(p, count) { $0 * scale + offset } scalar: { $0 * scale + offset }
         case .clamp(let lo, let hi):

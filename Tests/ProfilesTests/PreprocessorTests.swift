@@ -1,3 +1,4 @@
+import CKernels
 import Compute
 import Foundation
 import ScanImage
@@ -162,6 +163,22 @@ final class PreprocessorTests: XCTestCase {
         for (x, t) in taps.enumerated() {
             let expected = t.weights.enumerated().reduce(Float(0)) { $0 + $1.element * Float(t.start + $1.offset) }
             XCTAssertEqual(small[x], expected, accuracy: 1e-4, "output \(x)")
+        }
+    }
+
+    /// The C log attenuation kernel and Swift's SIMD log give the same bits, edge cases included.
+    func testNegativeLogKernelMatchesVectorMathBitForBit() {
+        var rng = SystemRandomNumberGenerator()
+        var values: [Float] = [0, -1, 1e-3, 1e-4, 0.5, 0.7071067, 0.70710677, 1, 2, 1e-38, 1e-45, .greatestFiniteMagnitude, .infinity]
+        values += (0..<10_000).map { _ in Float.random(in: 0...2, using: &rng) }
+        values += (0..<1_000).map { _ in Float(bitPattern: UInt32.random(in: 0..<0x7F80_0000, using: &rng)) }
+        for minT: Float in [1e-3, 1e-6] {
+            var c = values
+            vigil_negative_log(&c, c.count, minT)
+            for (i, x) in values.enumerated() {
+                let swift = -VectorMath.log(SIMD16(repeating: max(x, minT)))[0]
+                XCTAssertEqual(c[i].bitPattern, swift.bitPattern, "x = \(x), minT = \(minT)")
+            }
         }
     }
 }

@@ -23,6 +23,10 @@ typedef enum {
 /// loader picks the widest the CPU has (function multi-versioning).
 void vigil_bias_activation(float *p, size_t n, float bias, vigil_activation kind, float a, float b);
 
+/// p[i] = -ln(max(p[i], min_t)), bit for bit as Swift's VectorMath.log gives it; AVX-512, AVX2
+/// or baseline as the CPU allows. Log attenuation of whole scans runs here.
+void vigil_negative_log(float *p, size_t n, float min_t);
+
 #ifdef __cplusplus
 }
 #endif
