@@ -58,6 +58,16 @@ let package = Package(
         // Element-wise kernels compiled for AVX-512 / AVX2 / baseline, chosen at load time.
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3", "-fno-math-errno"])]),
         .target(name: "Engine", dependencies: ["ONNXProto", "Compute", "CBLAS", "CKernels"], swiftSettings: optimized),
+        // DICOM upper layer and DIMSE C-ECHO / C-STORE (SCP and SCU) on SwiftNIO; DICOS TDR writer.
+        .target(
+            name: "DICOMNetwork",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(name: "DICOS", dependencies: ["Pipeline", "CDICOM"]),
         // Scans, results, findings and timings in SQLite (GRDB); scan bytes as files beside it.
         .target(name: "Store", dependencies: ["Pipeline", .product(name: "GRDB", package: "GRDB.swift")]),
         // The native TCP protocol (docs/protocol.md), the DICOM port, and the durable queue in
@@ -65,7 +75,7 @@ let package = Package(
         .target(
             name: "Ingest",
             dependencies: [
-                "Pipeline", "Store", "ScanImage",
+                "Pipeline", "Store", "ScanImage", "DICOMNetwork", "DICOS",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -75,7 +85,7 @@ let package = Package(
         .target(
             name: "Web",
             dependencies: [
-                "Store", "Pipeline", "ScanImage", "Profiles",
+                "Store", "Pipeline", "ScanImage", "Profiles", "DICOS",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
@@ -84,7 +94,7 @@ let package = Package(
             name: "vigil",
             dependencies: [
                 "ScanImage", "Profiles", "Engine", "Simulator", "Compute", "NPYFormat", "CBLAS", "Pipeline", "Detection",
-                "Store", "Ingest", "Web",
+                "Store", "Ingest", "Web", "DICOMNetwork", "DICOS",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -101,6 +111,8 @@ let package = Package(
         .testTarget(name: "ComputeTests", dependencies: ["Compute"]),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Profiles", "ScanImage"]),
         .testTarget(name: "DetectionTests", dependencies: ["Detection", "Profiles"]),
+        .testTarget(name: "DICOMNetworkTests", dependencies: ["DICOMNetwork"]),
+        .testTarget(name: "DICOSTests", dependencies: ["DICOS", "Pipeline", "DICOMNetwork"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Pipeline"]),
         .testTarget(
             name: "IngestTests",

@@ -1,6 +1,7 @@
 // Writes a DICOS Digital X-Ray image with dcmtk: the format stations send to a DICOS receiver.
 
 #include "CDICOM.h"
+#include "MemoryWriter.hpp"
 
 #include "dcmtk/config/osconfig.h"
 #include "dcmtk/dcmdata/dctk.h"
@@ -75,26 +76,5 @@ extern "C" int vigil_dicom_encode(const vigil_dicom_dx *image, vigil_dicom_buffe
     // Meta header and transfer syntax, then serialise to memory.
     file.getMetaInfo()->putAndInsertString(DCM_MediaStorageSOPClassUID, kDicosDXPresentation);
     file.getMetaInfo()->putAndInsertString(DCM_MediaStorageSOPInstanceUID, uid);
-    c = file.validateMetaInfo(EXS_LittleEndianExplicit);
-    const size_t capacity = 1024 * 1024 + static_cast<size_t>(words) * 2;
-    uint8_t *buffer = static_cast<uint8_t *>(malloc(capacity));
-    if (buffer == nullptr) {
-        snprintf(out->error, sizeof(out->error), "out of memory for %zu bytes", capacity);
-        return VIGIL_DICOM_NOMEM;
-    }
-    DcmOutputBufferStream stream(buffer, capacity);
-    file.transferInit();
-    if (c.good()) c = file.write(stream, EXS_LittleEndianExplicit, EET_ExplicitLength, nullptr);
-    file.transferEnd();
-    if (c.bad()) {
-        free(buffer);
-        snprintf(out->error, sizeof(out->error), "cannot write DICOM: %s", c.text());
-        return VIGIL_DICOM_CORRUPT;
-    }
-    void *written = nullptr;
-    offile_off_t length = 0;
-    stream.flushBuffer(written, length);
-    out->data = buffer;
-    out->length = static_cast<size_t>(length);
-    return VIGIL_DICOM_OK;
+    return vigil::writeToMemory(file, 1024 * 1024 + static_cast<size_t>(words) * 2, out, "DICOM");
 }

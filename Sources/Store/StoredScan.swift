@@ -75,6 +75,27 @@ public struct ScanSummary: Codable, Sendable, Equatable {
     public var verdict: String?
     public var findings: Int
     public var completedAt: String?
+
+    enum CodingKeys: String, CodingKey {
+        case scanId, station, stationScanId, site, profile, pairKey, source, via, receivedAt, verdict, findings, completedAt
+    }
+
+    /// Members without a value are written as null, so every line has the same keys.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(scanId, forKey: .scanId)
+        try c.encode(station, forKey: .station)
+        try c.encode(stationScanId, forKey: .stationScanId)
+        try c.encode(site, forKey: .site)
+        try c.encode(profile, forKey: .profile)
+        try c.encode(pairKey, forKey: .pairKey)
+        try c.encode(source, forKey: .source)
+        try c.encode(via, forKey: .via)
+        try c.encode(receivedAt, forKey: .receivedAt)
+        try c.encode(verdict, forKey: .verdict)
+        try c.encode(findings, forKey: .findings)
+        try c.encode(completedAt, forKey: .completedAt)
+    }
 }
 
 /// What `admit` did with a scan.

@@ -1,3 +1,4 @@
+import DICOS
 import Foundation
 import Hummingbird
 import Pipeline
@@ -76,6 +77,19 @@ public enum HTTPAPI {
                 return problem(.unprocessableContent, "scan \(id) cannot be shown: \(error)")
             }
             return Response(status: .ok, headers: [.contentType: "image/png"], body: .init(byteBuffer: ByteBuffer(bytes: png)))
+        }
+        router.get("/api/scans/:id/tdr.dcm") { _, context -> Response in
+            let id = try context.parameters.require("id")
+            guard let scan = try store.scan(id: id) else { return problem(.notFound, "no scan \(id)") }
+            guard let result = try store.result(scanId: id) else { return json(["scanId": id, "status": "pending"], status: .accepted) }
+            let origin = scan.info.dicom.flatMap { try? JSONDecoder().decode(DICOMOrigin.self, from: Data($0.utf8)) }
+            let report: [UInt8]
+            do { report = try ThreatDetectionReport.of(result, origin: origin).encode() } catch {
+                return problem(.internalServerError, "\(error)")
+            }
+            return Response(status: .ok, headers: [.contentType: "application/dicom",
+                                                   .contentDisposition: "attachment; filename=\"\(id).tdr.dcm\""],
+                            body: .init(byteBuffer: ByteBuffer(bytes: report)))
         }
         for add in extensions { add(router) }
         return router

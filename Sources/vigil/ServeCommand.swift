@@ -1,4 +1,5 @@
 import ArgumentParser
+import DICOMNetwork
 import Foundation
 import Hummingbird
 import Ingest
@@ -16,7 +17,7 @@ import Web
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Run the service: stations push scans, Vigil answers with findings.",
+        abstract: "Run the service: stations push scans (native protocol, DICOM C-STORE), Vigil answers with findings.",
         discussion: """
             Defaults: data ./vigil-data (or $VIGIL_DATA), native ingest 7300, DICOM 11112, HTTP 8080, loopback only. \
             When every listener is up, one JSON line with the bound ports is printed on stdout; logs go to stderr. \
@@ -60,9 +61,18 @@ struct ServeCommand: AsyncParsableCommand {
         if profiles.profiles == nil { profiles.profiles = file.profiles }
         let analyzer = try models.analyzer(profiles)
         let store = try ScanStore(directory: dataFolder)
+        let aeTitle = file.dicom?.aeTitle ?? "VIGIL"
+        let stations = (file.dicom?.stations ?? [:]).mapValues { s in
+            DICOMStation(station: s.station, site: s.site, profile: s.profile,
+                         reportTo: s.reportTo.map { .init(host: $0.host, port: $0.port, aeTitle: $0.aeTitle) })
+        }
+        var scuConfiguration = DICOMStoreSCU.Configuration()
+        scuConfiguration.callingAETitle = aeTitle
+        let reports = ReportSender(stations: stations, scu: DICOMStoreSCU(configuration: scuConfiguration), logger: logger)
         let intake = ScanIntake(store: store, analyzer: analyzer, configuration: .init(
             capacity: queueCapacity ?? file.queue?.capacity ?? 32,
-            workers: workers ?? file.queue?.workers ?? ProcessInfo.processInfo.activeProcessorCount), logger: logger)
+            workers: workers ?? file.queue?.workers ?? ProcessInfo.processInfo.activeProcessorCount), logger: logger,
+            observer: { reports.resultRecorded($0, $1) })
         try intake.start()
 
         let group = MultiThreadedEventLoopGroup.singleton
@@ -70,17 +80,28 @@ struct ServeCommand: AsyncParsableCommand {
             maxFrameBytes: file.ingest?.maxFrameBytes ?? 256 << 20, maxInFlight: file.ingest?.maxInFlight ?? 16,
             heartbeatSeconds: file.ingest?.heartbeatSeconds ?? 10, idleTimeoutSeconds: file.ingest?.idleTimeoutSeconds ?? 30)
         let native = IngestServer(intake: intake, limits: limits, group: group, logger: logger)
-        let boundIngest = try await native.start(host: host, port: ingestPort ?? file.ingestPort ?? 7300)
+        let ingestAt = ingestPort ?? file.ingestPort ?? 7300
+        let boundIngest: Int
+        do { boundIngest = try await native.start(host: host, port: ingestAt) } catch {
+            throw CommandFailure("ingest port \(host):\(ingestAt): \(error)")
+        }
+        var scpConfiguration = DICOMStoreSCP.Configuration()
+        scpConfiguration.host = host
+        scpConfiguration.port = dicomPort ?? file.dicomPort ?? 11112
+        scpConfiguration.aeTitle = aeTitle
+        let dicom = try await DICOMStoreSCP.start(configuration: scpConfiguration,
+                                                  delegate: DICOMIntake(intake: intake, stations: stations, logger: logger),
+                                                  group: group, logger: logger)
 
         let router = HTTPAPI.router(store: store, registry: registry, queueDepth: { intake.depth })
-        let ready = ReadyLine(data: dataFolder, ingestPort: boundIngest)
+        let ready = ReadyLine(data: dataFolder, ingestPort: boundIngest, dicomPort: dicom.localPort)
         let app = Application(
             router: router,
             configuration: .init(address: .hostname(host, port: httpPort ?? file.httpPort ?? 8080), serverName: "vigil"),
             onServerRunning: { channel in ready.print(httpPort: channel.localAddress?.port ?? 0) },
             eventLoopGroupProvider: .shared(group),
             logger: logger)
-        let drain = DrainService(intake: intake, native: native, logger: logger)
+        let drain = DrainService(intake: intake, native: native, dicom: dicom, logger: logger)
         // Shut down in reverse order: first stop taking scans and drain them, then the HTTP API.
         let services = ServiceGroup(configuration: .init(
             services: [.init(service: app), .init(service: drain)],
@@ -93,10 +114,11 @@ struct ServeCommand: AsyncParsableCommand {
 struct ReadyLine: Sendable {
     var data: String
     var ingestPort: Int
+    var dicomPort: Int
 
     func print(httpPort: Int) {
-        struct Line: Encodable { var event = "listening"; var data: String; var ingestPort: Int; var httpPort: Int }
-        try? printJSON(Line(data: data, ingestPort: ingestPort, httpPort: httpPort))
+        struct Line: Encodable { var event = "listening"; var data: String; var ingestPort: Int; var dicomPort: Int; var httpPort: Int }
+        try? printJSON(Line(data: data, ingestPort: ingestPort, dicomPort: dicomPort, httpPort: httpPort))
     }
 }
 
@@ -105,12 +127,15 @@ struct ReadyLine: Sendable {
 struct DrainService: Service {
     let intake: ScanIntake
     let native: IngestServer
+    let dicom: DICOMStoreSCP
     let logger: Logger
 
     func run() async throws {
         try? await gracefulShutdown()
         logger.info("stopping: no new scans; finishing those in flight", metadata: ["queued": "\(intake.depth)"])
         await native.stopAccepting()
+        // Associations still storing get their answer; the rest are released.
+        await dicom.stop(gracePeriod: .seconds(10))
         let intake = self.intake
         await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
             Thread.detachNewThread {

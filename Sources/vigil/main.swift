@@ -1,4 +1,5 @@
 import ArgumentParser
+import DICOMNetwork
 import Foundation
 import Engine
 import Ingest
@@ -28,7 +29,7 @@ do {
 } catch {
     switch error {
     case is ScanImageError, is ConfigurationError, is ProfileMismatch, is CommandFailure, is ModelFailure, is SimulatorError,
-         is PipelineError, is StoreError, is StationClient.Failure:
+         is PipelineError, is StoreError, is StationClient.Failure, is DICOMSCPError:
         FileHandle.standardError.write(Data("vigil: \(error)\n".utf8))
         exit(1)
     default:

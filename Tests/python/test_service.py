@@ -59,7 +59,7 @@ class Server:
         self.args = [str(a) for a in args]
         self.config = config
         self.proc: subprocess.Popen | None = None
-        self.ingest_port = self.http_port = 0
+        self.ingest_port = self.http_port = self.dicom_port = 0
         self.log: Path | None = None
 
     def start(self) -> "Server":
@@ -76,6 +76,7 @@ class Server:
         ready = json.loads(line)
         assert ready.get("event") == "listening", f"unexpected first line {line!r}"
         self.ingest_port, self.http_port = ready["ingestPort"], ready["httpPort"]
+        self.dicom_port = ready["dicomPort"]
         return self
 
     def _ready_line(self) -> str:

@@ -86,6 +86,67 @@ typedef struct vigil_dicom_buffer {
 int vigil_dicom_encode(const vigil_dicom_dx *image, vigil_dicom_buffer *out);
 void vigil_dicom_buffer_free(vigil_dicom_buffer *buffer);
 
+/// What a Threat Detection Report needs to reference a received image.
+typedef struct vigil_dicom_reference {
+    char study_instance_uid[68];
+    char series_instance_uid[68];
+    char sop_class_uid[68];
+    char sop_instance_uid[68];
+    char frame_of_reference_uid[68];  ///< empty when absent
+    char patient_id[68];              ///< Object of Inspection ID; empty when absent
+    uint32_t rows;
+    uint32_t columns;
+    uint32_t frames;                  ///< Number of Frames; 1 when absent
+    char error[256];
+} vigil_dicom_reference;
+
+/// Reads the identifying attributes of a DICOM file in memory, stopping before the pixel data.
+/// Element lengths are checked against the buffer first, as vigil_dicom_decode does.
+int vigil_dicom_read_reference(const uint8_t *data, size_t length, vigil_dicom_reference *out);
+
+/// One potential threat object of a DICOS Threat Detection Report.
+typedef struct vigil_tdr_pto {
+    uint16_t id;                  ///< Potential Threat Object ID (4010,1010)
+    const char *threat_category;  ///< (4010,1012): EXPLOSIVE, PI, CONTRABAND, ANOMALY, LAPTOP, PHARMACEUTICAL, OTHER
+    const char *description;      ///< (4010,1013) Threat Category Description; may be null
+    const char *assessment_flag;  ///< (4010,1015): HIGH_THREAT, THREAT, NO_THREAT, UNKNOWN
+    float probability;            ///< (4010,1016), 0...1; negative leaves it out
+    float polygon[6];             ///< (4010,101D): two x,y,z corners of the box, in the image's pixels
+} vigil_tdr_pto;
+
+/// A DICOS Threat Detection Report (SOP class 1.2.840.10008.5.1.4.1.1.501.3). Strings may be null
+/// where marked optional; dates are DICOM DA/TM/DT strings.
+typedef struct vigil_tdr {
+    const char *sop_instance_uid;
+    const char *series_instance_uid;     ///< the TDR's own series
+    const char *study_instance_uid;      ///< the scan's (shared with the referenced image)
+    const char *frame_of_reference_uid;
+    const char *referenced_series_uid;
+    const char *referenced_sop_class_uid;
+    const char *referenced_sop_instance_uid;
+    const char *ooi_id;                  ///< optional: Object of Inspection ID (0010,0020)
+    const char *scan_id;                 ///< optional: Study ID (0020,0010), at most 16 characters
+    const char *date;                    ///< DA: content, series, instance creation date
+    const char *time;                    ///< TM
+    const char *alarm_decision_time;     ///< DT
+    const char *alarm_decision;          ///< ALARM, CLEAR, UNKNOWN
+    const char *abort_flag;              ///< SUCCESS or ABORT
+    const char *abort_reason;            ///< optional: with ABORT
+    const char *algorithms;              ///< optional: backslash-separated "name@version" values
+    const char *manufacturer;
+    const char *software_versions;
+    const char *station_name;            ///< optional
+    const char *institution_name;        ///< optional (the site)
+    uint16_t total_objects;
+    uint16_t alarm_objects;
+    float total_processing_ms;           ///< negative leaves it out
+    const vigil_tdr_pto *ptos;
+    size_t pto_count;
+} vigil_tdr;
+
+/// Writes the report as a Part 10 file in explicit VR little endian.
+int vigil_tdr_encode(const vigil_tdr *tdr, vigil_dicom_buffer *out);
+
 #ifdef __cplusplus
 }
 #endif

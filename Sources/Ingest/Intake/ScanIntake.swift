@@ -13,7 +13,9 @@ import Store
 /// so memory stays bounded whatever the stations send; a scan id is in `queue` or being run by
 /// at most one worker; results are recorded in the store before anyone is told, and the store
 /// keeps only the first result of a scan, so nothing is analysed into two results. Scans found
-/// without a result at start-up (acknowledged before a crash) are queued before new ones.
+/// without a result at start-up (acknowledged before a crash) are queued before new ones. After
+/// `shutdown` starts no scan is accepted, and the workers stop only once every accepted scan
+/// (stored or still being stored) has its result.
 public final class ScanIntake: @unchecked Sendable {
     public struct Configuration: Sendable {
         /// Scans waiting for a worker, beyond which stations are told busy.
@@ -28,11 +30,14 @@ public final class ScanIntake: @unchecked Sendable {
     }
 
     public typealias ResultHandler = @Sendable (AnalysisResult) -> Void
+    /// Told of every recorded result, recovered scans included (the DICOM reports go out here).
+    public typealias ResultObserver = @Sendable (StoredScan, AnalysisResult) -> Void
 
     public let store: ScanStore
     public let analyzer: Analyzer
     public let configuration: Configuration
     let logger: Logger
+    let observer: ResultObserver?
 
     private let lock = NSCondition()
     private var queue: [StoredScan] = []
@@ -46,11 +51,12 @@ public final class ScanIntake: @unchecked Sendable {
     private var finishedWorkers = 0
 
     public init(store: ScanStore, analyzer: Analyzer, configuration: Configuration = .init(),
-                logger: Logger = Logger(label: "vigil.intake")) {
+                logger: Logger = Logger(label: "vigil.intake"), observer: ResultObserver? = nil) {
         self.store = store
         self.analyzer = analyzer
         self.configuration = configuration
         self.logger = logger
+        self.observer = observer
     }
 
     /// Queues the scans left without a result by the last run, then starts the workers.
@@ -97,6 +103,10 @@ public final class ScanIntake: @unchecked Sendable {
         }
         if let existing { return duplicate(existing, onResult) }
         lock.lock()
+        guard accepting else {
+            lock.unlock()
+            return refuse(.init(.shuttingDown, "Vigil is shutting down; send the scan again after it restarts"))
+        }
         guard queue.count - head + reserved < configuration.capacity else {
             lock.unlock()
             return refuse(.init(.busy, "the queue is full (\(configuration.capacity) scans); send again later"))
@@ -107,6 +117,7 @@ public final class ScanIntake: @unchecked Sendable {
         do { admission = try store.admit(scan) } catch {
             lock.lock()
             reserved -= 1
+            lock.broadcast()
             lock.unlock()
             logger.error("could not store a scan", metadata: ["scan": "\(scan.info.stationScanId)", "error": "\(error)"])
             return refuse(.init(.internal, "could not store the scan: \(error)"))
@@ -115,6 +126,7 @@ public final class ScanIntake: @unchecked Sendable {
         case .duplicate(let existing):
             lock.lock()
             reserved -= 1
+            lock.broadcast()
             lock.unlock()
             return duplicate(existing, onResult)
         case .stored(let stored):
@@ -128,7 +140,7 @@ public final class ScanIntake: @unchecked Sendable {
             queue.append(stored)
             // Recorded under the lock, so the gauge's last value is the queue's.
             Gauge(label: "vigil_queue_depth").record(queue.count - head)
-            lock.signal()
+            lock.broadcast()
             lock.unlock()
             return .accepted(scanId: stored.id, duplicate: false)
         }
@@ -193,7 +205,8 @@ public final class ScanIntake: @unchecked Sendable {
     private func work() {
         while true {
             lock.lock()
-            while head == queue.count && !stopping { lock.wait() }
+            // When stopping, a scan still being stored (`reserved`) will be queued: wait for it.
+            while head == queue.count && !(stopping && reserved == 0) { lock.wait() }
             if head == queue.count {
                 finishedWorkers += 1
                 lock.broadcast()
@@ -236,6 +249,8 @@ public final class ScanIntake: @unchecked Sendable {
         do {
             if try !store.record(result, for: scan.id), let first = try store.result(scanId: scan.id) {
                 result = first  // another worker got there first (cannot happen while ids are queued once)
+            } else {
+                observer?(scan, result)
             }
         } catch {
             logger.error("could not record a result; the scan stays pending and runs again after a restart",

@@ -11,7 +11,13 @@ public struct FrameDecoder: ByteToMessageDecoder {
         let header = try buffer.withUnsafeReadableBytes { bytes throws(FrameError) in
             try FrameHeader.parse(bytes, maxFrameBytes: maxFrameBytes)
         }
-        guard let header, buffer.readableBytes >= Frame.headerSize + header.length else { return .needMoreData }
+        guard let header else { return .needMoreData }
+        guard buffer.readableBytes >= Frame.headerSize + header.length else {
+            // Room for the whole frame at once (it is within the limit): a 20 MB scan then arrives
+            // without the buffer being regrown and copied a dozen times.
+            buffer.reserveCapacity(minimumWritableBytes: Frame.headerSize + header.length - buffer.readableBytes)
+            return .needMoreData
+        }
         buffer.moveReaderIndex(forwardBy: Frame.headerSize)
         let payload = buffer.readBytes(length: header.length) ?? []
         context.fireChannelRead(wrapInboundOut(Frame(header.type, requestId: header.requestId, payload: payload)))
