@@ -9,7 +9,7 @@ warm up (plans are built per input shape), then --scans scans at each concurrenc
 Overhead is everything between send and RESULT that is not model inference: receive, persist
 (fsync), queue, decode, preprocess, postprocess, respond. `1 - inference p50 / latency p50`.
 
-    .venv/bin/python Benchmarks/bench_service.py [--count 8] [--scans 48] [--concurrency 1 2 4]
+    .venv/bin/python Benchmarks/bench_service.py [--count 8] [--scans 48] [--concurrency 1 2 4] [--kinds cargo parcel]
 """
 from __future__ import annotations
 
@@ -29,8 +29,8 @@ KINDS = {"cargo": "cargo-de-linac", "parcel": "parcel-de-160kv"}
 
 
 def start_server(data: Path, env: dict) -> tuple[subprocess.Popen, int]:
-    proc = subprocess.Popen([str(VIGIL), "serve", "--data", str(data), "--ingest-port", "0", "--http-port", "0"],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+    proc = subprocess.Popen([str(VIGIL), "serve", "--data", str(data), "--ingest-port", "0", "--http-port", "0", "--dicom-port", "0"],
+                            stdout=subprocess.PIPE, stderr=open(data.parent / "serve.log", "w"), text=True, env=env)
     line = proc.stdout.readline()
     if not line:
         raise SystemExit(f"vigil serve exited with {proc.wait()}")
@@ -40,7 +40,11 @@ def start_server(data: Path, env: dict) -> tuple[subprocess.Popen, int]:
 def push(port: int, files: list[str], profile: str, count: int, concurrency: int) -> dict:
     out = subprocess.run([str(VIGIL), "push", *files, "--to", f"127.0.0.1:{port}", "--profile", profile,
                           "--count", str(count), "--concurrency", str(concurrency)],
-                         capture_output=True, text=True, check=True)
+                         capture_output=True, text=True)
+    if out.returncode != 0:
+        print(f"vigil push exited {out.returncode}: {out.stdout.strip()} {out.stderr.strip()}", file=sys.stderr)
+    if not out.stdout.strip():
+        raise SystemExit(1)
     return json.loads(out.stdout)
 
 
@@ -49,6 +53,7 @@ def main() -> None:
     ap.add_argument("--count", type=int, default=8, help="distinct scans per kind")
     ap.add_argument("--scans", type=int, default=48, help="scans pushed per load run")
     ap.add_argument("--concurrency", type=int, nargs="+", default=[1, 2, 4])
+    ap.add_argument("--kinds", nargs="+", default=list(KINDS), choices=list(KINDS))
     args = ap.parse_args()
     if not VIGIL.is_file():
         raise SystemExit("build first: swift build -c release")
@@ -59,7 +64,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         sets = []
-        for kind, profile in KINDS.items():
+        for kind in args.kinds:
+            profile = KINDS[kind]
             d = tmp / kind
             subprocess.run([str(VIGIL), "synth", "--kind", kind, "--count", str(args.count), "--seed", "777", "--out", str(d)],
                            check=True, capture_output=True)
@@ -88,8 +94,8 @@ def main() -> None:
                     print(f"| {kind} | {fmt} | {mb:.1f} | {c} | {r['scansPerSecond']:.1f} | {r['p50Ms']:.1f} | {r['p95Ms']:.1f} | "
                           f"{r['p99Ms']:.1f} | {r['p99Ms'] / r['p50Ms']:.2f} | {s['decode']:.1f} | {s['preprocess']:.1f} | "
                           f"{s['inference']:.1f} | {s['total']:.1f} | {overhead:.0%} |", flush=True)
-                    if r["errors"]:
-                        print(f"  errors: {r['errors']}")
+                    if r["errors"] or r["verdicts"].get("error"):
+                        print(f"  errors: {r['errors']}, error verdicts: {r['verdicts'].get('error', 0)}")
         finally:
             proc.send_signal(signal.SIGTERM)
             code = proc.wait(timeout=60)
