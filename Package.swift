@@ -69,7 +69,7 @@ let package = Package(
         ),
         .target(name: "DICOS", dependencies: ["Pipeline", "CDICOM"]),
         // Scans, results, findings and timings in SQLite (GRDB); scan bytes as files beside it.
-        .target(name: "Store", dependencies: ["Pipeline", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "Store", dependencies: ["Pipeline", "Profiles", .product(name: "GRDB", package: "GRDB.swift")]),
         // The native TCP protocol (docs/protocol.md), the DICOM port, and the durable queue in
         // front of the pipeline's workers.
         .target(
@@ -85,7 +85,7 @@ let package = Package(
         .target(
             name: "Web",
             dependencies: [
-                "Store", "Pipeline", "ScanImage", "Profiles", "DICOS",
+                "Store", "Pipeline", "ScanImage", "Profiles", "DICOS", "Detection",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),

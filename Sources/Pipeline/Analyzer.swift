@@ -11,14 +11,17 @@ public final class Analyzer: Sendable {
     public let models: InstalledModels
     public let runners: [String: ModelRunner]
     public let decoder: ScanDecoder
+    /// Each site's chosen thresholds, read for every scan (a change applies to the next one).
+    public let sites: any SiteThresholds
     let pool: WorkerPool
 
     /// Loads every installed model's session now, so a bad model fails at start-up, not on a scan.
     public init(profiles: ProfileCatalog, models: InstalledModels, decoder: ScanDecoder = ScanDecoder(),
-                pool: WorkerPool = .shared) throws(PipelineError) {
+                sites: (any SiteThresholds)? = nil, pool: WorkerPool = .shared) throws(PipelineError) {
         self.profiles = profiles
         self.models = models
         self.decoder = decoder
+        self.sites = sites ?? SiteThresholdFiles(policy: profiles.policy)
         self.pool = pool
         var runners: [String: ModelRunner] = [:]
         for m in models.manifests { runners[m.name] = try ModelRunner(manifest: m, path: models.modelPath(m), pool: pool) }
@@ -99,7 +102,8 @@ public final class Analyzer: Sendable {
             timings["preprocess"]! += ms(clock.now - t0)
         }
         for manifest in serving {
-            let lowest = manifest.thresholds.values.min() ?? 0.5
+            // Low enough for any value a site may choose within the central bounds.
+            let lowest = min(manifest.thresholds.values.min() ?? 0.5, profiles.policy.floor(model: manifest.name) ?? 1)
             let r = try runners[manifest.name]!.detect(scan, profile: profile, floor: floor ?? lowest, pool: pool, source: request.source,
                                                        shared: shared)
             timings["preprocess"]! += r.preprocessMs
@@ -115,7 +119,11 @@ public final class Analyzer: Sendable {
         let scan = c.scan
         var findings: [AnalysisResult.Finding] = []
         func box(_ r: PixelRect) -> AnalysisResult.Box { AnalysisResult.Box(r, imageWidth: scan.width, imageHeight: scan.height) }
-        for (manifest, candidates, _) in c.perModel {
+        let chosen = request.site.map(sites.values(site:)) ?? [:]
+        for (calibrated, candidates, _) in c.perModel {
+            // The site's value where it set one, the model's calibrated threshold elsewhere.
+            var manifest = calibrated
+            for (label, value) in chosen[manifest.name] ?? [:] where manifest.thresholds[label] != nil { manifest.thresholds[label] = value }
             let above = candidates.filter(manifest.accepts)
             switch manifest.purpose {
             case .threats:

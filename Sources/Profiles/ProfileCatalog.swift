@@ -4,8 +4,11 @@ import Foundation
 public struct ProfileCatalog: Sendable {
     public let directory: String
     public let profiles: [String: ScannerProfile]
+    /// Central threshold bounds and the sites' files.
+    public let policy: ThresholdPolicy
 
-    /// Loads every `vendors/*.json`; the first invalid file stops the load with its error.
+    /// Loads every `vendors/*.json`, `policy.json` and `sites/*.json`; the first invalid file stops
+    /// the load with its error.
     public init(directory: String) throws(ConfigurationError) {
         let vendors = (directory as NSString).appendingPathComponent("vendors")
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: vendors) else {
@@ -18,6 +21,7 @@ public struct ProfileCatalog: Sendable {
         }
         self.directory = directory
         self.profiles = profiles
+        self.policy = try ThresholdPolicy.load(directory: directory)
     }
 
     /// The profile with this id, or an error listing the ones that exist.

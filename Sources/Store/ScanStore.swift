@@ -174,7 +174,7 @@ public final class ScanStore: Sendable {
         }
     }
 
-    private func read<T>(_ what: String, _ body: (Database) throws -> T) throws(StoreError) -> T {
+    func read<T>(_ what: String, _ body: (Database) throws -> T) throws(StoreError) -> T {
         do { return try db.read(body) } catch { throw .database(what, "\(error)") }
     }
 

@@ -33,6 +33,30 @@ enum Schema {
                     PRIMARY KEY (scanId, model));
                 """)
         }
+        migrator.registerMigration("v2-site-thresholds") { db in
+            // The history is the source of truth: the current value of (site, model, class) is its
+            // latest change; a restore is itself a change, so nothing is ever rewritten.
+            try db.execute(sql: """
+                CREATE TABLE thresholdChanges (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    site TEXT NOT NULL, model TEXT NOT NULL, label TEXT NOT NULL,
+                    oldValue DOUBLE, newValue DOUBLE,
+                    user TEXT NOT NULL, reason TEXT NOT NULL, at DOUBLE NOT NULL);
+                CREATE INDEX thresholdChangesBySite ON thresholdChanges (site, model, label, id);
+                """)
+        }
+        migrator.registerMigration("v3-reviews") { db in
+            // Append-only: an analyst's later decision on the same finding (or scan) supersedes the
+            // earlier one, which stays on record.
+            try db.execute(sql: """
+                CREATE TABLE reviews (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    scanId TEXT NOT NULL REFERENCES scans(id),
+                    finding INTEGER,
+                    decision TEXT NOT NULL, note TEXT, user TEXT NOT NULL, at DOUBLE NOT NULL);
+                CREATE INDEX reviewsByScan ON reviews (scanId, finding, id);
+                """)
+        }
         return migrator
     }
 }

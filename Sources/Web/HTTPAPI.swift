@@ -25,8 +25,11 @@ public enum HTTPAPI {
     public typealias Extension = @Sendable (Router<BasicRequestContext>) -> Void
 
     public static func router(store: ScanStore, registry: PrometheusCollectorRegistry, queueDepth: @escaping @Sendable () -> Int,
-                              decoder: ScanDecoder = ScanDecoder(), extensions: [Extension] = []) -> Router<BasicRequestContext> {
+                              thresholds: SiteThresholdService? = nil, decoder: ScanDecoder = ScanDecoder(),
+                              extensions: [Extension] = []) -> Router<BasicRequestContext> {
         let router = Router()
+        if let thresholds { addThresholdRoutes(router, thresholds) }
+        addReviewRoutes(router, store)
         router.get("/healthz") { _, _ -> Response in
             let counts = try store.counts()
             return json(Health(status: "ok", queueDepth: queueDepth(), scans: counts.scans, pending: counts.pending))
@@ -93,6 +96,138 @@ public enum HTTPAPI {
         }
         for add in extensions { add(router) }
         return router
+    }
+
+    /// `/api/scans/{id}/reviews`: an analyst's decisions on a scan's findings and on the scan.
+    static func addReviewRoutes(_ router: Router<BasicRequestContext>, _ store: ScanStore) {
+        struct Posted: Decodable {
+            struct FindingDecision: Decodable { var index: Int; var decision: String; var note: String? }
+            var user: String
+            var decision: String?
+            var note: String?
+            var findings: [FindingDecision]?
+        }
+        struct Current: Encodable {
+            var scan: String?
+            var findings: [String: String]
+        }
+        struct Reviews: Encodable {
+            var reviews: [Review]
+            var current: Current
+        }
+        @Sendable func reviews(_ id: String) throws -> Reviews {
+            let all = try store.reviews(scanId: id)
+            var current = Current(scan: nil, findings: [:])
+            for r in all {
+                if let f = r.finding { current.findings[String(f)] = r.decision } else { current.scan = r.decision }
+            }
+            return Reviews(reviews: all, current: current)
+        }
+        router.get("/api/scans/:id/reviews") { _, context -> Response in
+            let id = try context.parameters.require("id")
+            guard try store.scan(id: id) != nil else { return problem(.notFound, "no scan \(id)") }
+            return json(try reviews(id))
+        }
+        router.post("/api/scans/:id/reviews") { request, context -> Response in
+            let id = try context.parameters.require("id")
+            guard try store.scan(id: id) != nil else { return problem(.notFound, "no scan \(id)") }
+            guard let result = try store.result(scanId: id) else { return problem(.conflict, "scan \(id) has no result to review yet") }
+            let body: Posted
+            do { body = try JSONDecoder().decode(Posted.self, from: Data(buffer: try await request.body.collect(upTo: 1 << 20))) } catch {
+                return problem(.badRequest, #"expected {"user": ..., "findings": [{"index": 0, "decision": "confirm"|"dismiss", "note": ...}], "decision": "release"|"inspect", "note": ...}"#)
+            }
+            guard !body.user.trimmingCharacters(in: .whitespaces).isEmpty else { return problem(.unprocessableContent, "a review needs the user making it") }
+            var decisions: [(finding: Int?, decision: String, note: String?)] = []
+            for f in body.findings ?? [] {
+                guard result.findings.indices.contains(f.index) else {
+                    return problem(.unprocessableContent, "scan \(id) has \(result.findings.count) findings; there is no finding \(f.index)")
+                }
+                guard Review.findingDecisions.contains(f.decision) else {
+                    return problem(.unprocessableContent, "a finding is confirmed or dismissed, not \(f.decision)")
+                }
+                decisions.append((f.index, f.decision, f.note))
+            }
+            if let d = body.decision {
+                guard Review.scanDecisions.contains(d) else { return problem(.unprocessableContent, "a scan is released or inspected, not \(d)") }
+                decisions.append((nil, d, body.note))
+            }
+            guard !decisions.isEmpty else { return problem(.unprocessableContent, "no decision given") }
+            try store.addReviews(scanId: id, decisions, user: body.user)
+            return json(try reviews(id), status: .created)
+        }
+    }
+
+    /// `/api/sites/{site}/thresholds`: show, change (PUT), history, restore, what-if.
+    static func addThresholdRoutes(_ router: Router<BasicRequestContext>, _ service: SiteThresholdService) {
+        struct Change: Decodable {
+            var user: String
+            var reason: String
+            var thresholds: [String: [String: Double?]]
+        }
+        struct Restore: Decodable {
+            var change: Int64
+            var user: String
+            var reason: String
+        }
+        struct Changed: Encodable {
+            var changes: [ThresholdChange]
+            var thresholds: SiteThresholdService.View
+        }
+        router.get("/api/sites/:site/thresholds") { _, context -> Response in
+            json(try service.view(site: try context.parameters.require("site")))
+        }
+        router.get("/api/sites/:site/thresholds/what-if") { request, context -> Response in
+            let site = try context.parameters.require("site")
+            let q = request.uri.queryParameters
+            guard let model = q.get("model") else { return problem(.badRequest, "what-if needs model= (and optionally class= and value=)") }
+            var value: Double?
+            if let text = q.get("value") {
+                guard let v = Double(text) else { return problem(.badRequest, "value must be a number") }
+                value = v
+            }
+            do {
+                let result = try service.whatIf(site: site, model: model, label: q.get("class"), value: value)
+                if q.get("format") == "svg" {
+                    guard result.count == 1 else { return problem(.badRequest, "format=svg draws one class: give class=") }
+                    return Response(status: .ok, headers: [.contentType: "image/svg+xml"],
+                                    body: .init(byteBuffer: ByteBuffer(string: result[0].svg)))
+                }
+                return json(["classes": result])
+            } catch let refusal as SiteThresholdService.Refusal {
+                return problem(.unprocessableContent, refusal.description)
+            }
+        }
+        router.get("/api/sites/:site/thresholds/history") { _, context -> Response in
+            json(["changes": try service.history(site: try context.parameters.require("site"))])
+        }
+        router.put("/api/sites/:site/thresholds") { request, context -> Response in
+            let site = try context.parameters.require("site")
+            let body: Change
+            do { body = try JSONDecoder().decode(Change.self, from: Data(buffer: try await request.body.collect(upTo: 1 << 20))) } catch {
+                return problem(.badRequest, #"expected {"user": ..., "reason": ..., "thresholds": {model: {class: value or null}}}"#)
+            }
+            do {
+                let changes = try service.set(site: site, body.thresholds, user: body.user, reason: body.reason)
+                return json(Changed(changes: changes, thresholds: try service.view(site: site)))
+            } catch let refusal as SiteThresholdService.Refusal {
+                return problem(.unprocessableContent, refusal.description)
+            }
+        }
+        router.post("/api/sites/:site/thresholds/restore") { request, context -> Response in
+            let site = try context.parameters.require("site")
+            let body: Restore
+            do { body = try JSONDecoder().decode(Restore.self, from: Data(buffer: try await request.body.collect(upTo: 1 << 16))) } catch {
+                return problem(.badRequest, #"expected {"change": id, "user": ..., "reason": ...}"#)
+            }
+            do {
+                let changes = try service.restore(site: site, to: body.change, user: body.user, reason: body.reason)
+                return json(Changed(changes: changes, thresholds: try service.view(site: site)))
+            } catch let refusal as SiteThresholdService.Refusal {
+                return problem(.unprocessableContent, refusal.description)
+            } catch let error as StoreError {
+                return problem(.notFound, error.description)
+            }
+        }
     }
 
     public static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) -> Response {

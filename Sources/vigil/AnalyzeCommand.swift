@@ -9,8 +9,12 @@ struct ModelOptions: ParsableArguments {
     var models: String?
 
     func analyzer(_ profiles: ProfileOptions) throws -> Analyzer {
-        let catalog = try profiles.catalog()
-        return try Analyzer(profiles: catalog, models: InstalledModels(directory: models ?? InstalledModels.defaultDirectory()))
+        try analyzer(try profiles.catalog())
+    }
+
+    /// `sites` nil: the site files under the profiles folder.
+    func analyzer(_ catalog: ProfileCatalog, sites: (any SiteThresholds)? = nil) throws -> Analyzer {
+        try Analyzer(profiles: catalog, models: InstalledModels(directory: models ?? InstalledModels.defaultDirectory()), sites: sites)
     }
 }
 

@@ -59,8 +59,10 @@ struct ServeCommand: AsyncParsableCommand {
         if models.models == nil { models.models = file.models }
         var profiles = profileOptions
         if profiles.profiles == nil { profiles.profiles = file.profiles }
-        let analyzer = try models.analyzer(profiles)
         let store = try ScanStore(directory: dataFolder)
+        let catalog = try profiles.catalog()
+        // Site thresholds: the site files, overlaid by changes made through the API or `vigil thresholds`.
+        let analyzer = try models.analyzer(catalog, sites: StoredSiteThresholds(store: store, files: catalog.policy))
         let aeTitle = file.dicom?.aeTitle ?? "VIGIL"
         let stations = (file.dicom?.stations ?? [:]).mapValues { s in
             DICOMStation(station: s.station, site: s.site, profile: s.profile,
@@ -93,7 +95,8 @@ struct ServeCommand: AsyncParsableCommand {
                                                   delegate: DICOMIntake(intake: intake, stations: stations, logger: logger),
                                                   group: group, logger: logger)
 
-        let router = HTTPAPI.router(store: store, registry: registry, queueDepth: { intake.depth })
+        let thresholds = SiteThresholdService(store: store, policy: catalog.policy, manifests: analyzer.models.manifests)
+        let router = HTTPAPI.router(store: store, registry: registry, queueDepth: { intake.depth }, thresholds: thresholds)
         let ready = ReadyLine(data: dataFolder, ingestPort: boundIngest, dicomPort: dicom.localPort)
         let app = Application(
             router: router,
