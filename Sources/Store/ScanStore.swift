@@ -136,10 +136,13 @@ public final class ScanStore: Sendable {
     }
 
     /// Newest first; every filter optional.
-    public func list(site: String? = nil, verdict: String? = nil, since: Date? = nil, limit: Int = 100) throws(StoreError) -> [ScanSummary] {
+    public func list(site: String? = nil, verdict: String? = nil, since: Date? = nil, station: String? = nil, label: String? = nil,
+                     limit: Int = 100) throws(StoreError) -> [ScanSummary] {
         var clauses: [String] = []
         var arguments: [any DatabaseValueConvertible] = []
         if let site { clauses.append("scans.site = ?"); arguments.append(site) }
+        if let station { clauses.append("scans.station = ?"); arguments.append(station) }
+        if let label { clauses.append("EXISTS (SELECT 1 FROM findings WHERE findings.scanId = scans.id AND findings.label = ?)"); arguments.append(label) }
         if let verdict {
             if verdict == "pending" { clauses.append("results.scanId IS NULL") } else { clauses.append("results.verdict = ?"); arguments.append(verdict) }
         }

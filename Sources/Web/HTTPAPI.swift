@@ -1,7 +1,9 @@
 import DICOS
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Pipeline
+import Profiles
 import Prometheus
 import ScanImage
 import Store
@@ -25,9 +27,10 @@ public enum HTTPAPI {
     public typealias Extension = @Sendable (Router<BasicRequestContext>) -> Void
 
     public static func router(store: ScanStore, registry: PrometheusCollectorRegistry, queueDepth: @escaping @Sendable () -> Int,
-                              thresholds: SiteThresholdService? = nil, decoder: ScanDecoder = ScanDecoder(),
-                              extensions: [Extension] = []) -> Router<BasicRequestContext> {
+                              thresholds: SiteThresholdService? = nil, profiles: ProfileCatalog? = nil,
+                              decoder: ScanDecoder = ScanDecoder(), extensions: [Extension] = []) -> Router<BasicRequestContext> {
         let router = Router()
+        ReviewPage.add(to: router)
         if let thresholds { addThresholdRoutes(router, thresholds) }
         addReviewRoutes(router, store)
         router.get("/healthz") { _, _ -> Response in
@@ -53,7 +56,8 @@ public enum HTTPAPI {
             if let verdict = q.get("verdict"), !["clear", "alarm", "error", "pending"].contains(verdict) {
                 return problem(.badRequest, "verdict must be clear, alarm, error or pending")
             }
-            let scans = try store.list(site: q.get("site"), verdict: q.get("verdict"), since: since, limit: limit)
+            let scans = try store.list(site: q.get("site"), verdict: q.get("verdict"), since: since, station: q.get("station"),
+                                       label: q.get("class"), limit: limit)
             return json(["scans": scans])
         }
         router.get("/api/scans/:id") { _, context -> Response in
@@ -80,6 +84,30 @@ public enum HTTPAPI {
                 return problem(.unprocessableContent, "scan \(id) cannot be shown: \(error)")
             }
             return Response(status: .ok, headers: [.contentType: "image/png"], body: .init(byteBuffer: ByteBuffer(bytes: png)))
+        }
+        router.get("/api/scans/:id/planes") { request, context -> Response in
+            let id = try context.parameters.require("id")
+            guard let scan = try store.scan(id: id) else { return problem(.notFound, "no scan \(id)") }
+            let profileId = try store.result(scanId: id)?.profile ?? scan.info.profile ?? ""
+            guard let profiles, let profile = profiles.profiles[profileId] else {
+                return problem(.unprocessableContent, "scan \(id) has no known scanner profile to calibrate it with")
+            }
+            let raw = scan.info.rawLayout.flatMap { try? JSONDecoder().decode(RawLayout.self, from: Data($0.utf8)) }
+            let planes: ScanPlanes
+            do {
+                let decoded = try decoder.decode(try store.bytes(of: scan), source: scan.info.source, raw: raw)
+                planes = try ScanPlanes.make(decoded, profile: profile, frame: request.uri.queryParameters.get("frame").flatMap(Int.init),
+                                             source: scan.info.source)
+            } catch {
+                return problem(.unprocessableContent, "scan \(id) cannot be shown: \(error)")
+            }
+            var headers: HTTPFields = [.contentType: "application/octet-stream"]
+            headers[HTTPField.Name("X-Vigil-Width")!] = String(planes.width)
+            headers[HTTPField.Name("X-Vigil-Height")!] = String(planes.height)
+            headers[HTTPField.Name("X-Vigil-Channels")!] = planes.channels.joined(separator: ",")
+            headers[HTTPField.Name("X-Vigil-Frames")!] = String(planes.frames)
+            headers[HTTPField.Name("X-Vigil-Frame")!] = String(planes.frame)
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: planes.bytes)))
         }
         router.get("/api/scans/:id/tdr.dcm") { _, context -> Response in
             let id = try context.parameters.require("id")
@@ -110,6 +138,15 @@ public enum HTTPAPI {
         struct Current: Encodable {
             var scan: String?
             var findings: [String: String]
+
+            enum CodingKeys: String, CodingKey { case scan, findings }
+
+            /// `scan` is null until the scan is decided.
+            func encode(to encoder: Encoder) throws {
+                var c = encoder.container(keyedBy: CodingKeys.self)
+                try c.encode(scan, forKey: .scan)
+                try c.encode(findings, forKey: .findings)
+            }
         }
         struct Reviews: Encodable {
             var reviews: [Review]

@@ -9,6 +9,8 @@ import NIOCore
 import NIOPosix
 import Pipeline
 import Prometheus
+import Profiles
+import Simulator
 import ServiceLifecycle
 import Store
 import Web
@@ -96,7 +98,8 @@ struct ServeCommand: AsyncParsableCommand {
                                                   group: group, logger: logger)
 
         let thresholds = SiteThresholdService(store: store, policy: catalog.policy, manifests: analyzer.models.manifests)
-        let router = HTTPAPI.router(store: store, registry: registry, queueDepth: { intake.depth }, thresholds: thresholds)
+        let router = HTTPAPI.router(store: store, registry: registry, queueDepth: { intake.depth }, thresholds: thresholds,
+                                    profiles: catalog, extensions: [MaterialsRoute.extension(catalog)])
         let ready = ReadyLine(data: dataFolder, ingestPort: boundIngest, dicomPort: dicom.localPort)
         let app = Application(
             router: router,
@@ -148,5 +151,32 @@ struct DrainService: Service {
         }
         await native.closeConnections()
         logger.info("stopped")
+    }
+}
+
+/// `GET /api/profiles/{id}/materials`: the low/high attenuation ratios of organic, inorganic and
+/// metal reference matter for a dual-energy profile (the review page's material colouring).
+enum MaterialsRoute {
+    static func `extension`(_ catalog: ProfileCatalog) -> HTTPAPI.Extension {
+        // Computed once per profile at start: a few hundred exponentials each.
+        let table = try? MaterialTable(directory: (catalog.directory as NSString).appendingPathComponent("attenuation"))
+        var computed: [String: [MaterialReference.Class]] = [:]
+        if let table {
+            for (id, profile) in catalog.profiles {
+                if let classes = try? MaterialReference.classes(profile: profile, table: table) { computed[id] = classes }
+            }
+        }
+        let materials = computed
+        return { router in
+            router.get("/api/profiles/:id/materials") { _, context -> Response in
+                let id = try context.parameters.require("id")
+                guard let classes = materials[id] else {
+                    return HTTPAPI.problem(.notFound, "profile \(id) is not a dual-energy profile Vigil knows")
+                }
+                struct Body: Encodable { var profile: String; var classes: [MaterialReference.Class]; var minAttenuation: Double }
+                // Below this high-energy attenuation the pixel is air or noise: no material is shown.
+                return HTTPAPI.json(Body(profile: id, classes: classes, minAttenuation: 0.05))
+            }
+        }
     }
 }

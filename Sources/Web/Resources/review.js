@@ -1,0 +1,364 @@
+// The review page: a queue of scans, and one scan with its findings drawn over it. Plain JavaScript:
+// data come from Vigil's HTTP API; decisions go back to it as they are made.
+"use strict";
+
+const $ = (sel) => document.querySelector(sel);
+const MATERIAL = { organic: [255, 140, 0], inorganic: [40, 170, 40], metal: [50, 100, 255] };
+const COLOURS = ["#ff3b30", "#ffcc00", "#34c759", "#0a84ff", "#bf5af2", "#ff9f0a", "#64d2ff"];
+
+function status(text) { $("#status").textContent = text; }
+function analyst() { return $("#analyst").value.trim() || "analyst"; }
+
+async function api(path, options) {
+  const r = await fetch(path, options);
+  if (!r.ok) {
+    let message = r.statusText;
+    try { message = (await r.json()).error || message; } catch (_) { /* not JSON */ }
+    throw new Error(`${r.status} ${message}`);
+  }
+  return r;
+}
+
+// ---------------------------------------------------------------- queue
+
+async function showQueue() {
+  $("#queue-view").hidden = false;
+  const form = $("#filters");
+  const params = new URLSearchParams(location.search);
+  for (const el of form.elements) if (el.name && params.has(el.name)) el.value = params.get(el.name);
+  form.onsubmit = (e) => {
+    e.preventDefault();
+    const q = new URLSearchParams();
+    for (const el of form.elements) if (el.name && el.value) q.set(el.name, el.value);
+    location.search = q.toString();
+  };
+  const q = new URLSearchParams({ limit: "500" });
+  for (const el of form.elements) if (el.name && el.value) q.set(el.name, el.value);
+  const { scans } = await (await api(`/api/scans?${q}`)).json();
+  // Alarms first, newest first within each verdict (the list arrives newest first).
+  scans.sort((a, b) => (b.verdict === "alarm") - (a.verdict === "alarm"));
+  sessionStorage.setItem("vigil-queue", JSON.stringify(scans.map((s) => s.scanId)));
+  const body = $("#queue tbody");
+  body.innerHTML = "";
+  for (const s of scans) {
+    const tr = document.createElement("tr");
+    tr.tabIndex = 0;
+    for (const text of [s.receivedAt.replace("T", " ").slice(0, 19), s.site ?? "", s.station, s.source, s.verdict ?? "pending", s.findings]) {
+      const td = document.createElement("td");
+      td.textContent = text;
+      tr.appendChild(td);
+    }
+    tr.children[4].className = `verdict-${s.verdict}`;
+    const open = () => { location.href = `/review/${s.scanId}`; };
+    tr.onclick = open;
+    tr.onkeydown = (e) => { if (e.key === "Enter") open(); };
+    body.appendChild(tr);
+  }
+  status(`${scans.length} scans`);
+  body.firstElementChild?.focus();
+}
+
+// ---------------------------------------------------------------- one scan
+
+const view = {
+  scan: null, result: null, planes: null, width: 0, height: 0, channels: [], materials: null,
+  mode: "grey", low: 0, high: 1, zoom: 1, x: 0, y: 0, selected: 0, hidden: new Set(), decisions: {}, image: null,
+};
+
+async function showScan(id) {
+  $("#scan-view").hidden = false;
+  status("loading…");
+  const result = await (await api(`/api/scans/${id}`)).json();
+  if (!result.findings) { status(`scan ${id} is waiting for analysis`); return; }
+  view.result = result;
+  $("#scan-title").textContent = result.source;
+  $("#scan-meta").textContent = `${result.verdict} · ${result.profile} · ${result.site ?? "no site"} · ${result.station ?? ""} · ${result.image.width}×${result.image.height}`;
+  const r = await api(`/api/scans/${id}/planes`);
+  view.width = +r.headers.get("X-Vigil-Width");
+  view.height = +r.headers.get("X-Vigil-Height");
+  view.channels = r.headers.get("X-Vigil-Channels").split(",");
+  view.planes = new Float32Array(await r.arrayBuffer());
+  const dual = view.channels.includes("high") && view.channels.includes("low");
+  if (dual) {
+    try { view.materials = await (await api(`/api/profiles/${result.profile}/materials`)).json(); } catch (_) { view.materials = null; }
+  }
+  if (!view.materials) {
+    for (const el of document.querySelectorAll("input[name=mode]")) el.disabled = el.value === "material";
+    $("#legend-material").hidden = true;
+  }
+  autoWindow();
+  if (view.materials && new URLSearchParams(location.search).get("mode") === "material") {
+    view.mode = "material";
+    for (const el of document.querySelectorAll("input[name=mode]")) el.checked = el.value === "material";
+  }
+  const reviews = await (await api(`/api/scans/${id}/reviews`)).json();
+  view.decisions = reviews.current.findings;
+  $("#scan-decision").textContent = reviews.current.scan ? `decided: ${reviews.current.scan}` : "";
+  buildSidebar();
+  render();
+  fit();
+  bindInput();
+  status(`${result.findings.length} findings`);
+  $("#canvas").focus();
+}
+
+function highPlane() {
+  const i = Math.max(0, view.channels.indexOf("high"));
+  return view.planes.subarray(i * view.width * view.height, (i + 1) * view.width * view.height);
+}
+
+function autoWindow() {
+  const p = highPlane();
+  const step = Math.max(1, Math.floor(p.length / 50000));
+  const sample = [];
+  // Over the object only (air is ~0): the window spans what an analyst looks at.
+  for (let i = 0; i < p.length; i += step) if (Number.isFinite(p[i]) && p[i] > 0.02) sample.push(p[i]);
+  sample.sort((a, b) => a - b);
+  view.low = 0;
+  view.high = sample[Math.floor(sample.length * 0.9)] ?? 1;
+  if (view.high <= view.low) view.high = view.low + 1;
+}
+
+// Draws the scan at full resolution into an offscreen canvas: attenuation windowed (dense is dark),
+// or, for dual energy, coloured by the low/high attenuation ratio's nearest reference material.
+function render() {
+  const { width: w, height: h } = view;
+  const off = document.createElement("canvas");
+  off.width = w; off.height = h;
+  const ctx = off.getContext("2d");
+  const img = ctx.createImageData(w, h);
+  const hi = highPlane();
+  const lowIndex = view.channels.indexOf("low");
+  const lo = lowIndex >= 0 ? view.planes.subarray(lowIndex * w * h, (lowIndex + 1) * w * h) : null;
+  const scale = 1 / (view.high - view.low);
+  const lut = view.materials ? materialTable(view.materials.classes) : null;
+  for (let i = 0; i < w * h; i++) {
+    const a = hi[i];
+    const t = Math.min(1, Math.max(0, (a - view.low) * scale));
+    const g = 255 * (1 - t);
+    let rgb = [g, g, g];
+    if (view.mode === "material" && lo && a > view.materials.minAttenuation) {
+      const ratio = lo[i] / a;
+      const row = lut.ratios[Math.min(lut.bins - 1, Math.floor(a / lut.step))];
+      let best = 0, d = Infinity;
+      for (let k = 0; k < row.length; k++) { const e = Math.abs(row[k] - ratio); if (e < d) { d = e; best = k; } }
+      const c = MATERIAL[lut.names[best]];
+      const b = 0.25 + 0.75 * (1 - t);
+      rgb = [c[0] * b, c[1] * b, c[2] * b];
+    }
+    img.data[4 * i] = rgb[0]; img.data[4 * i + 1] = rgb[1]; img.data[4 * i + 2] = rgb[2]; img.data[4 * i + 3] = 255;
+  }
+  ctx.putImageData(img, 0, 0);
+  view.image = off;
+  $("#wl").textContent = `window ${view.low.toFixed(2)} – ${view.high.toFixed(2)} (attenuation)`;
+  draw();
+}
+
+// Each reference material's low/high ratio at every high-energy attenuation bin (its curve
+// interpolated), so a pixel is classed by the nearest curve at its own attenuation.
+function materialTable(classes) {
+  const bins = 256;
+  const top = Math.max(...classes.map((c) => c.curve[c.curve.length - 1].attenuation));
+  const step = top / bins;
+  const ratios = [];
+  for (let b = 0; b < bins; b++) {
+    const a = (b + 0.5) * step;
+    ratios.push(classes.map((c) => {
+      const pts = c.curve;
+      if (a <= pts[0].attenuation) return pts[0].ratio;
+      for (let k = 1; k < pts.length; k++) {
+        if (a <= pts[k].attenuation) {
+          const t = (a - pts[k - 1].attenuation) / (pts[k].attenuation - pts[k - 1].attenuation);
+          return pts[k - 1].ratio + t * (pts[k].ratio - pts[k - 1].ratio);
+        }
+      }
+      return pts[pts.length - 1].ratio;
+    }));
+  }
+  return { bins, step, ratios, names: classes.map((c) => c.name) };
+}
+
+function fit() {
+  const c = $("#canvas");
+  view.zoom = Math.min(c.clientWidth / view.width, c.clientHeight / view.height);
+  view.x = (c.clientWidth - view.width * view.zoom) / 2;
+  view.y = (c.clientHeight - view.height * view.zoom) / 2;
+  draw();
+}
+
+function labelColour(label) {
+  const labels = [...new Set(view.result.findings.map((f) => f.label))].sort();
+  return COLOURS[labels.indexOf(label) % COLOURS.length];
+}
+
+// The visible canvas: the rendered scan under the current zoom and pan, then each visible finding.
+function draw() {
+  const c = $("#canvas");
+  if (!view.image) return;
+  c.width = c.clientWidth; c.height = c.clientHeight;
+  const ctx = c.getContext("2d");
+  ctx.imageSmoothingEnabled = view.zoom < 1;
+  ctx.fillStyle = "#000"; ctx.fillRect(0, 0, c.width, c.height);
+  ctx.setTransform(view.zoom, 0, 0, view.zoom, view.x, view.y);
+  ctx.drawImage(view.image, 0, 0);
+  ctx.setTransform(1, 0, 0, 1, 0, 0);
+  view.result.findings.forEach((f, i) => {
+    if (view.hidden.has(f.label)) return;
+    const x = view.x + f.box.x * view.zoom, y = view.y + f.box.y * view.zoom;
+    const bw = f.box.width * view.zoom, bh = f.box.height * view.zoom;
+    ctx.strokeStyle = labelColour(f.label);
+    ctx.lineWidth = i === view.selected ? 4 : 2;
+    ctx.setLineDash(view.decisions[i] === "dismiss" ? [6, 4] : []);
+    ctx.strokeRect(x, y, bw, bh);
+    ctx.setLineDash([]);
+    const text = `${f.label} ${f.confidence.toFixed(2)}`;
+    ctx.font = "13px sans-serif";
+    const tw = ctx.measureText(text).width + 6;
+    ctx.fillStyle = labelColour(f.label);
+    ctx.fillRect(x, Math.max(0, y - 17), tw, 17);
+    ctx.fillStyle = "#000";
+    ctx.fillText(text, x + 3, Math.max(12, y - 4));
+  });
+}
+
+function buildSidebar() {
+  const classes = $("#classes");
+  for (const label of [...new Set(view.result.findings.map((f) => f.label))].sort()) {
+    const l = document.createElement("label");
+    const box = document.createElement("input");
+    box.type = "checkbox"; box.checked = true;
+    box.onchange = () => { box.checked ? view.hidden.delete(label) : view.hidden.add(label); draw(); };
+    l.append(box, ` ${label} `);
+    l.style.color = labelColour(label);
+    classes.appendChild(l);
+  }
+  const list = $("#findings");
+  list.innerHTML = "";
+  view.result.findings.forEach((f, i) => {
+    const li = document.createElement("li");
+    li.innerHTML = `<b></b> <span class="conf"></span> <span class="state"></span><br>
+      <button data-d="confirm">Confirm (c)</button> <button data-d="dismiss">Dismiss (d)</button>
+      <input placeholder="note" class="note">`;
+    li.querySelector("b").textContent = f.label;
+    li.querySelector(".conf").textContent = `${f.confidence.toFixed(3)} ≥ ${f.threshold} · ${f.kind}`;
+    li.onclick = (e) => { if (e.target.tagName !== "INPUT") select(i); };
+    for (const b of li.querySelectorAll("button")) b.onclick = () => decideFinding(i, b.dataset.d);
+    list.appendChild(li);
+  });
+  for (const b of document.querySelectorAll("#decision button")) b.onclick = () => decideScan(b.dataset.decision);
+  for (const el of document.querySelectorAll("input[name=mode]")) el.onchange = () => { view.mode = el.value; render(); };
+  updateSidebar();
+}
+
+function updateSidebar() {
+  [...$("#findings").children].forEach((li, i) => {
+    li.classList.toggle("selected", i === view.selected);
+    const s = li.querySelector(".state");
+    const d = view.decisions[i];
+    s.textContent = d ? (d === "confirm" ? "confirmed" : "dismissed") : "";
+    s.className = `state decided-${d}`;
+  });
+}
+
+function select(i) {
+  if (!view.result.findings.length) return;
+  view.selected = (i + view.result.findings.length) % view.result.findings.length;
+  updateSidebar();
+  draw();
+}
+
+async function post(body) {
+  const r = await api(`/api/scans/${view.result.scanId}/reviews`, {
+    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ user: analyst(), ...body }),
+  });
+  return r.json();
+}
+
+async function decideFinding(i, decision) {
+  if (!view.result.findings[i]) return;
+  const note = $("#findings").children[i].querySelector(".note").value || null;
+  try {
+    const reviews = await post({ findings: [{ index: i, decision, note }] });
+    view.decisions = reviews.current.findings;
+    status(`finding ${i + 1} ${decision}ed`);
+    updateSidebar();
+    draw();
+    if (i === view.selected) select(i + 1);
+  } catch (e) { status(`not saved: ${e.message}`); }
+}
+
+async function decideScan(decision) {
+  try {
+    const reviews = await post({ decision, note: $("#scan-note").value || null });
+    $("#scan-decision").textContent = `decided: ${reviews.current.scan}`;
+    status(`scan: ${decision}`);
+  } catch (e) { status(`not saved: ${e.message}`); }
+}
+
+function nextScan() {
+  const queue = JSON.parse(sessionStorage.getItem("vigil-queue") || "[]");
+  const next = queue[queue.indexOf(view.result.scanId) + 1];
+  if (next) location.href = `/review/${next}`; else status("end of the queue");
+}
+
+function bindInput() {
+  const c = $("#canvas");
+  let drag = null;
+  c.oncontextmenu = (e) => e.preventDefault();
+  c.onmousedown = (e) => {
+    drag = { x: e.clientX, y: e.clientY, level: e.button === 2 || e.shiftKey, low: view.low, high: view.high, px: view.x, py: view.y };
+    c.style.cursor = "grabbing";
+  };
+  window.onmouseup = () => {
+    if (drag && drag.level) render();
+    drag = null;
+    c.style.cursor = "grab";
+  };
+  window.onmousemove = (e) => {
+    if (!drag) return;
+    const dx = e.clientX - drag.x, dy = e.clientY - drag.y;
+    if (drag.level) {
+      // Horizontal: window width; vertical: level. Rendered on release (a full-resolution pass).
+      const width = Math.max(1e-3, (drag.high - drag.low) * Math.exp(dx / 200));
+      const centre = (drag.high + drag.low) / 2 + (dy / 300) * (drag.high - drag.low);
+      view.low = centre - width / 2; view.high = centre + width / 2;
+      $("#wl").textContent = `window ${view.low.toFixed(2)} – ${view.high.toFixed(2)} (attenuation)`;
+    } else {
+      view.x = drag.px + dx; view.y = drag.py + dy;
+      draw();
+    }
+  };
+  c.onwheel = (e) => {
+    e.preventDefault();
+    const f = Math.exp(-e.deltaY / 500);
+    const r = c.getBoundingClientRect();
+    const mx = e.clientX - r.left, my = e.clientY - r.top;
+    view.x = mx - (mx - view.x) * f; view.y = my - (my - view.y) * f;
+    view.zoom *= f;
+    draw();
+  };
+  window.onresize = draw;
+  document.onkeydown = (e) => {
+    if (e.target.tagName === "INPUT") return;
+    const keys = {
+      j: () => select(view.selected + 1), k: () => select(view.selected - 1),
+      c: () => decideFinding(view.selected, "confirm"), d: () => decideFinding(view.selected, "dismiss"),
+      r: () => decideScan("release"), i: () => decideScan("inspect"),
+      m: () => {
+        if (!view.materials) return;
+        view.mode = view.mode === "grey" ? "material" : "grey";
+        for (const el of document.querySelectorAll("input[name=mode]")) el.checked = el.value === view.mode;
+        render();
+      },
+      "0": fit, n: nextScan,
+    };
+    if (keys[e.key]) { e.preventDefault(); keys[e.key](); }
+  };
+}
+
+// ---------------------------------------------------------------- start
+
+$("#analyst").value = localStorage.getItem("vigil-analyst") || "";
+$("#analyst").onchange = () => localStorage.setItem("vigil-analyst", analyst());
+const match = location.pathname.match(/^\/review\/([^/]+)$/);
+(match ? showScan(decodeURIComponent(match[1])) : showQueue()).catch((e) => status(`error: ${e.message}`));

@@ -1,0 +1,93 @@
+"""The analysts' review page in headless Chromium against a real `vigil serve`: the queue lists the
+alarms, the scan is drawn with its findings' boxes, and decisions made with the keyboard reach the
+store.
+"""
+from __future__ import annotations
+
+import io
+import time
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from browser import Browser
+from test_service import meta, parcels, serve  # noqa: F401  (fixtures)
+
+
+@pytest.fixture
+def browser():
+    b = Browser()
+    yield b
+    b.close()
+
+
+def hex_rgb(colour: str) -> np.ndarray:
+    return np.array([int(colour[i:i + 2], 16) for i in (1, 3, 5)])
+
+
+def test_queue_scan_boxes_and_keyboard_decisions_reach_the_store(serve, parcels, browser, tmp_path):
+    server = serve()
+    with server.connect() as c:
+        results = [c.wait(c.send_scan(meta(p, f"page-{i}", site="narva"), p.data)).result for i, p in enumerate(parcels)]
+    alarms = [r for r in results if r["verdict"] == "alarm"]
+    assert alarms, "no simulated parcel alarmed"
+    base = f"http://127.0.0.1:{server.http_port}"
+
+    # The queue: every alarm, alarms first.
+    browser.open(f"{base}/review?verdict=alarm", "document.querySelectorAll('#queue tbody tr').length > 0")
+    rows = browser.evaluate("[...document.querySelectorAll('#queue tbody tr')].map(r => r.children[4].textContent)")
+    assert rows == ["alarm"] * len(alarms)
+    (tmp_path / "queue.png").write_bytes(browser.screenshot())
+
+    # One scan: drawn, with each finding's box in its class colour where the API puts it.
+    scan = alarms[0]
+    browser.open(f"{base}/review/{scan['scanId']}", "document.querySelector('#status').textContent.includes('findings')")
+    time.sleep(0.5)  # one animation frame for the canvas
+    shot = np.array(Image.open(io.BytesIO(browser.screenshot())).convert("RGB")).astype(int)
+    (tmp_path / "scan.png").write_bytes(browser.screenshot())
+    geometry = browser.evaluate("(() => { const r = document.querySelector('#canvas').getBoundingClientRect();"
+                                " return {left: r.left, top: r.top, x: view.x, y: view.y, zoom: view.zoom}; })()")
+    for i, f in enumerate(scan["findings"]):
+        colour = hex_rgb(browser.evaluate(f"labelColour({f['label']!r})"))
+        b = f["box"]
+        left = round(geometry["left"] + geometry["x"] + b["x"] * geometry["zoom"])
+        top = round(geometry["top"] + geometry["y"] + b["y"] * geometry["zoom"])
+        bottom = round(geometry["top"] + geometry["y"] + (b["y"] + b["height"]) * geometry["zoom"])
+        # The box's left edge, sampled down its middle third: the stroke is the class colour.
+        column = shot[top + (bottom - top) // 3: top + 2 * (bottom - top) // 3, left - 2: left + 3]
+        near = (np.abs(column - colour).sum(axis=2) < 60).any(axis=1)
+        assert near.mean() > 0.9, f"finding {i} ({f['label']}): no {colour} stroke at x={left}"
+
+    # Keyboard: confirm the first finding, dismiss the next (or change the first), inspect the scan.
+    browser.evaluate("document.querySelector('#analyst').value = 'olga'")
+
+    def stored(n: int) -> dict:
+        """Waits until the store holds `n` decisions on the scan (each key saves one)."""
+        deadline = time.monotonic() + 30
+        while True:
+            status, reviews = server.get_json(f"/api/scans/{scan['scanId']}/reviews")
+            if status == 200 and len(reviews["reviews"]) >= n:
+                return reviews
+            assert time.monotonic() < deadline, reviews
+            time.sleep(0.1)
+
+    browser.key("c")
+    stored(1)
+    if len(scan["findings"]) == 1:
+        browser.key("k")  # back to the only finding: change it
+    browser.key("d")
+    stored(2)
+    browser.key("i")
+    reviews = stored(3)
+    assert reviews["current"]["scan"] == "inspect"
+    decisions = [(r["finding"], r["decision"], r["user"]) for r in reviews["reviews"]]
+    if len(scan["findings"]) == 1:
+        assert decisions == [(0, "confirm", "olga"), (0, "dismiss", "olga"), (None, "inspect", "olga")]
+        assert reviews["current"]["findings"] == {"0": "dismiss"}
+    else:
+        assert decisions == [(0, "confirm", "olga"), (1, "dismiss", "olga"), (None, "inspect", "olga")]
+
+    # The material view of a dual-energy scan draws the three colours' legend and renders.
+    browser.open(f"{base}/review/{scan['scanId']}?mode=material", "view.mode === 'material' && view.image")
+    assert browser.evaluate("view.materials.classes.map(c => c.name).join()") == "organic,inorganic,metal"
