@@ -33,6 +33,15 @@ public enum HTTPAPI {
         ReviewPage.add(to: router)
         if let thresholds { addThresholdRoutes(router, thresholds) }
         addReviewRoutes(router, store)
+        router.get("/api/sites/:site/activity") { request, context -> Response in
+            let site = try context.parameters.require("site")
+            var days = 30
+            if let text = request.uri.queryParameters.get("days") {
+                guard let n = Int(text), (1...3660).contains(n) else { return problem(.badRequest, "days must be 1 to 3660") }
+                days = n
+            }
+            return json(try store.activity(site: site, since: Date().addingTimeInterval(-Double(days) * 86400)))
+        }
         router.get("/healthz") { _, _ -> Response in
             let counts = try store.counts()
             return json(Health(status: "ok", queueDepth: queueDepth(), scans: counts.scans, pending: counts.pending))

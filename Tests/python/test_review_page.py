@@ -91,3 +91,22 @@ def test_queue_scan_boxes_and_keyboard_decisions_reach_the_store(serve, parcels,
     # The material view of a dual-energy scan draws the three colours' legend and renders.
     browser.open(f"{base}/review/{scan['scanId']}?mode=material", "view.mode === 'material' && view.image")
     assert browser.evaluate("view.materials.classes.map(c => c.name).join()") == "organic,inorganic,metal"
+
+    # The site's dashboard: counts equal what was pushed and decided, and the page shows them.
+    status, activity = server.get_json("/api/sites/narva/activity?days=1")
+    assert status == 200
+    assert sum(d["scans"] for d in activity["stations"]) == len(results)
+    assert sum(d["alarms"] for d in activity["stations"]) == len(alarms)
+    assert sum(d["decided"] for d in activity["stations"]) == 1
+    by_label: dict[str, int] = {}
+    for r in results:
+        for f in r["findings"]:
+            by_label[f["label"]] = by_label.get(f["label"], 0) + 1
+    got: dict[str, int] = {}
+    for c in activity["classes"]:
+        got[c["label"]] = got.get(c["label"], 0) + c["findings"]
+    assert got == by_label
+    reviewed = [c for c in activity["classes"] if c["confirmed"] + c["dismissed"]]
+    assert reviewed and all(c["meanReviewSeconds"] is not None and c["meanReviewSeconds"] >= 0 for c in reviewed)
+    browser.open(f"{base}/dashboard?site=narva&days=1", "document.querySelectorAll('#by-day tbody tr').length > 0")
+    assert browser.evaluate("document.querySelectorAll('#by-class tbody tr').length") == len({(c["station"], c["label"]) for c in activity["classes"]})

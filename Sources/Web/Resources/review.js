@@ -356,9 +356,63 @@ function bindInput() {
   };
 }
 
+// ---------------------------------------------------------------- dashboard
+
+function percent(n, d) { return d > 0 ? `${(100 * n / d).toFixed(1)} %` : "–"; }
+
+function row(cells, numeric) {
+  const tr = document.createElement("tr");
+  cells.forEach((c, i) => {
+    const td = document.createElement("td");
+    if (c instanceof Node) td.appendChild(c); else td.textContent = c;
+    if (numeric.includes(i)) td.className = "num";
+    tr.appendChild(td);
+  });
+  return tr;
+}
+
+// A site's activity: per class and station, how often analysts confirm what the models flag and how
+// long reviews take; per day, the alarm rate of each station (a drifting scanner or model shows).
+async function showDashboard() {
+  $("#dashboard-view").hidden = false;
+  const form = $("#dashboard-form");
+  const params = new URLSearchParams(location.search);
+  for (const el of form.elements) if (el.name && params.has(el.name)) el.value = params.get(el.name);
+  form.onsubmit = (e) => {
+    e.preventDefault();
+    location.search = new URLSearchParams({ site: form.site.value, days: form.days.value }).toString();
+  };
+  if (!params.get("site")) { status("choose a site"); return; }
+  const a = await (await api(`/api/sites/${encodeURIComponent(params.get("site"))}/activity?days=${params.get("days") || 30}`)).json();
+  const byClass = new Map();
+  for (const c of a.classes) {
+    const key = `${c.station}\u0000${c.label}`;
+    const t = byClass.get(key) || { station: c.station, label: c.label, findings: 0, confirmed: 0, dismissed: 0, reviewTime: 0, reviewed: 0 };
+    t.findings += c.findings; t.confirmed += c.confirmed; t.dismissed += c.dismissed;
+    if (c.meanReviewSeconds !== null) { t.reviewTime += c.meanReviewSeconds * (c.confirmed + c.dismissed); t.reviewed += c.confirmed + c.dismissed; }
+    byClass.set(key, t);
+  }
+  const classBody = $("#by-class tbody");
+  classBody.innerHTML = "";
+  for (const t of [...byClass.values()].sort((x, y) => x.station.localeCompare(y.station) || x.label.localeCompare(y.label))) {
+    classBody.appendChild(row([t.station, t.label, t.findings, t.confirmed, t.dismissed, percent(t.confirmed, t.confirmed + t.dismissed),
+      t.reviewed ? `${(t.reviewTime / t.reviewed).toFixed(0)} s` : "–"], [2, 3, 4, 5, 6]));
+  }
+  const dayBody = $("#by-day tbody");
+  dayBody.innerHTML = "";
+  for (const d of a.stations) {
+    const bar = document.createElement("span");
+    bar.className = "bar";
+    bar.style.width = `${d.scans ? Math.round(200 * d.alarms / d.scans) : 0}px`;
+    dayBody.appendChild(row([d.day, d.station, d.scans, d.alarms, percent(d.alarms, d.scans), d.decided, bar], [2, 3, 4, 5]));
+  }
+  status(`${a.site}: ${a.stations.reduce((n, d) => n + d.scans, 0)} scans since ${a.since.slice(0, 10)}`);
+}
+
 // ---------------------------------------------------------------- start
 
 $("#analyst").value = localStorage.getItem("vigil-analyst") || "";
 $("#analyst").onchange = () => localStorage.setItem("vigil-analyst", analyst());
 const match = location.pathname.match(/^\/review\/([^/]+)$/);
-(match ? showScan(decodeURIComponent(match[1])) : showQueue()).catch((e) => status(`error: ${e.message}`));
+const page = location.pathname === "/dashboard" ? showDashboard() : match ? showScan(decodeURIComponent(match[1])) : showQueue();
+page.catch((e) => status(`error: ${e.message}`));
