@@ -17,7 +17,11 @@ public final class ScanStore: Sendable {
         self.directory = directory
         let scans = (directory as NSString).appendingPathComponent("scans")
         do {
-            try FileManager.default.createDirectory(atPath: scans, withIntermediateDirectories: true)
+            // Scans are law-enforcement data: the folders Vigil creates are the service account's alone
+            // (an existing data folder keeps the permissions its operator gave it).
+            try FileManager.default.createDirectory(atPath: scans, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o750])
+            try FileManager.default.setAttributes([.posixPermissions: 0o750], ofItemAtPath: scans)
         } catch {
             throw .file(scans, "cannot be created: \(error.localizedDescription)")
         }
@@ -30,6 +34,9 @@ public final class ScanStore: Sendable {
         do {
             db = try DatabasePool(path: path, configuration: configuration)
             try Schema.migrator.migrate(db)
+            for file in [path, path + "-wal", path + "-shm"] where FileManager.default.fileExists(atPath: file) {
+                try FileManager.default.setAttributes([.posixPermissions: 0o640], ofItemAtPath: file)
+            }
         } catch {
             throw .database(path, "\(error)")
         }

@@ -93,6 +93,9 @@ struct ServeCommand: AsyncParsableCommand {
         scpConfiguration.host = host
         scpConfiguration.port = dicomPort ?? file.dicomPort ?? 11112
         scpConfiguration.aeTitle = aeTitle
+        // Each association holds up to about twice its object while it arrives: 8 x 512 MiB by default.
+        scpConfiguration.maxAssociations = max(1, file.dicom?.maxAssociations ?? 8)
+        scpConfiguration.maxObjectSize = max(1 << 20, file.dicom?.maxObjectBytes ?? 512 << 20)
         let dicom = try await DICOMStoreSCP.start(configuration: scpConfiguration,
                                                   delegate: DICOMIntake(intake: intake, stations: stations, logger: logger),
                                                   group: group, logger: logger)

@@ -29,6 +29,9 @@ struct ServeConfiguration: Codable, Sendable {
 
     struct DICOM: Codable, Sendable {
         var aeTitle: String?
+        /// Associations at once, and the largest object one may send: together they bound memory.
+        var maxAssociations: Int?
+        var maxObjectBytes: Int?
         /// Per calling AE title: who the device is and where its reports go.
         var stations: [String: Station]?
 
@@ -65,7 +68,7 @@ struct ServeConfiguration: Codable, Sendable {
         "bind": 0, "data": 0, "ingestPort": 0, "dicomPort": 0, "httpPort": 0, "models": 0, "profiles": 0,
         "queue": ["capacity": 0, "workers": 0] as [String: Any],
         "ingest": ["maxFrameBytes": 0, "maxInFlight": 0, "heartbeatSeconds": 0, "idleTimeoutSeconds": 0] as [String: Any],
-        "dicom": ["aeTitle": 0, "stations": ["*": ["station": 0, "site": 0, "profile": 0,
+        "dicom": ["aeTitle": 0, "maxAssociations": 0, "maxObjectBytes": 0, "stations": ["*": ["station": 0, "site": 0, "profile": 0,
                                                     "reportTo": ["host": 0, "port": 0, "aeTitle": 0] as [String: Any]] as [String: Any]] as [String: Any]] as [String: Any],
     ] }
 

@@ -41,6 +41,12 @@ final class ScanStoreTests: XCTestCase {
         XCTAssertEqual(found.info.declaration, Declaration(category: "textiles"))
         XCTAssertEqual(try reopened.bytes(of: found), [9, 8, 7, 6])
         XCTAssertEqual(try reopened.pending().map(\.id), [stored.id])
+        // Only the service account reads the store.
+        let mode = { (path: String) in (try? FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int) ?? -1 }
+        XCTAssertEqual(mode(folder), 0o750)
+        XCTAssertEqual(mode(folder + "/scans"), 0o750)
+        XCTAssertEqual(mode(folder + "/scans/\(stored.id).tiff"), 0o640)
+        XCTAssertEqual(mode(folder + "/vigil.sqlite"), 0o640)
         // No half-written file is left beside the scan.
         let files = try FileManager.default.contentsOfDirectory(atPath: folder + "/scans")
         XCTAssertEqual(files, ["\(stored.id).tiff"])
