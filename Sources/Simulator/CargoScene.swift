@@ -17,9 +17,9 @@ enum CargoScene {
     /// Builds one scene; `hidden` threats are placed inside the cargo. Returns the scene and its declaration.
     /// `hard`: containers at least 85 % full, threats inside the goods, and loose steel clutter
     /// (the harder held-out set); normal scenes draw the same random numbers as before it existed.
-    static func make(width: Int, height: Int, pitchCM: Double, random: inout SeededRandom, hidden: [String],
+    static func make(width: Int, height: Int, pitchCM: Double, pitchYCM: Double? = nil, random: inout SeededRandom, hidden: [String],
                      category: String, yOffsetCM: Double = 0, hard: Bool = false) -> Scene {
-        var s = Scene(width: width, height: height, pitchCM: pitchCM)
+        var s = Scene(width: width, height: height, pitchCM: pitchCM, pitchYCM: pitchYCM)
         s.yOffsetCM = yOffsetCM
         let length = Double(width) * pitchCM
         // Tractor: cab panels, engine block, seats, fuel tank, chassis rails, wheels.

@@ -40,6 +40,7 @@ public struct PairSynthesizer: Sendable {
             var r = layout
             let pitch = sim.profile.pitch.alongTravelMM / 10
             scenes.append(CargoScene.make(width: Int((1650 / pitch).rounded()), height: sim.profile.detectorPixels, pitchCM: pitch,
+                                          pitchYCM: sim.profile.pitch.acrossTravelMM / 10,
                                           random: &r, hidden: [], category: category, yOffsetCM: k == 1 ? offset : 0))
         }
         // The change, in cm: narcotics bricks or a steel block among the cargo, or a fuel tank full of bricks.

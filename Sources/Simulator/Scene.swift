@@ -3,8 +3,11 @@
 public struct Scene: Sendable {
     public let width: Int
     public let height: Int
-    /// Pixel pitch in cm (square pixels in object space).
+    /// Pixel pitch in cm along travel (x)...
     public let pitchCM: Double
+    /// ... and across it (y): scanners whose detector pitch differs from their sampling along travel
+    /// (cargo-de-mobile: 6 mm along, 5 mm across) see objects with other pixel proportions.
+    public let pitchYCM: Double
     public private(set) var layers: [String: [Float]] = [:]
     public private(set) var objects: [SceneObject] = []
     /// The `group` each object was labelled in (parallel to `objects`).
@@ -26,10 +29,11 @@ public struct Scene: Sendable {
         public var group: Int
     }
 
-    public init(width: Int, height: Int, pitchCM: Double) {
+    public init(width: Int, height: Int, pitchCM: Double, pitchYCM: Double? = nil) {
         self.width = width
         self.height = height
         self.pitchCM = pitchCM
+        self.pitchYCM = pitchYCM ?? pitchCM
     }
 
     /// Adds `material` `depthCM` thick (along the beam) over a rectangle given in cm, with the
@@ -39,7 +43,7 @@ public struct Scene: Sendable {
         primitives.append(Primitive(material: material, density: density, x: x, y: y, width: w, height: h, depth: depthCM, group: group))
         let y = y + yOffsetCM
         let x0 = max(0, Int((x / pitchCM).rounded())), x1 = min(width, Int(((x + w) / pitchCM).rounded()))
-        let row0 = max(0, height - Int(((y + h) / pitchCM).rounded())), row1 = min(height, height - Int((y / pitchCM).rounded()))
+        let row0 = max(0, height - Int(((y + h) / pitchYCM).rounded())), row1 = min(height, height - Int((y / pitchYCM).rounded()))
         guard x0 < x1, row0 < row1 else { return }
         let add = Float(density * depthCM)
         let w = width
@@ -70,13 +74,15 @@ public struct Scene: Sendable {
     /// Adds a solid disc seen face-on (wheels, drums end-on), `depthCM` thick.
     public mutating func disc(_ material: String, density: Double, centreX: Double, centreY: Double, radius: Double, depthCM: Double) {
         let add = Float(density * depthCM)
-        let cx = centreX / pitchCM, cy = Double(height) - (centreY + yOffsetCM) / pitchCM, r = radius / pitchCM
+        // A circle in cm: an ellipse in pixels when the two pitches differ.
+        let cx = centreX / pitchCM, cy = Double(height) - (centreY + yOffsetCM) / pitchYCM
+        let rx = radius / pitchCM, ry = radius / pitchYCM
         let (w, h) = (width, height)
         modify(material) { layer in
-            for row in max(0, Int(cy - r))..<min(h, Int(cy + r) + 1) {
-                for col in max(0, Int(cx - r))..<min(w, Int(cx + r) + 1) {
-                    let dx = Double(col) + 0.5 - cx, dy = Double(row) + 0.5 - cy
-                    if dx * dx + dy * dy <= r * r { layer[row * w + col] += add }
+            for row in max(0, Int(cy - ry))..<min(h, Int(cy + ry) + 1) {
+                for col in max(0, Int(cx - rx))..<min(w, Int(cx + rx) + 1) {
+                    let dx = (Double(col) + 0.5 - cx) / rx, dy = (Double(row) + 0.5 - cy) / ry
+                    if dx * dx + dy * dy <= 1 { layer[row * w + col] += add }
                 }
             }
         }
@@ -92,7 +98,7 @@ public struct Scene: Sendable {
     public func pixels(x: Double, y: Double, width w: Double, height h: Double) -> PixelBox {
         let y = y + yOffsetCM
         let x0 = Int((x / pitchCM).rounded()), x1 = Int(((x + w) / pitchCM).rounded())
-        let top = height - Int(((y + h) / pitchCM).rounded()), bottom = height - Int((y / pitchCM).rounded())
+        let top = height - Int(((y + h) / pitchYCM).rounded()), bottom = height - Int((y / pitchYCM).rounded())
         return PixelBox(x: x0, y: top, width: x1 - x0, height: bottom - top)
     }
 }

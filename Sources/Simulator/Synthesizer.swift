@@ -82,17 +82,17 @@ public struct Synthesizer: Sendable {
     public func write(_ kind: Kind, count: Int, seed: UInt64, directory: String,
                       format: ScanEncoder.Format = .tiff, hard: Bool = false) throws -> SyntheticLabels {
         let profile = simulator.profile
-        let pitchCM = profile.pitch.alongTravelMM / 10
+        let pitchCM = profile.pitch.alongTravelMM / 10, pitchYCM = profile.pitch.acrossTravelMM / 10
         let width = Int((kind.lengthCM / pitchCM).rounded()), height = profile.detectorPixels
         // Scans are independent (each has its own seed), so they are made in parallel; the
         // pool's own loops then run inline, which is the cheaper split for many scans.
         return try SyntheticLabels.write(count: count, directory: directory) { index in
-            [try make(kind, index: index, seed: seed, width: width, height: height, pitchCM: pitchCM, directory: directory,
+            [try make(kind, index: index, seed: seed, width: width, height: height, pitchCM: pitchCM, pitchYCM: pitchYCM, directory: directory,
                       format: format, hard: hard)]
         }
     }
 
-    private func make(_ kind: Kind, index: Int, seed: UInt64, width: Int, height: Int, pitchCM: Double,
+    private func make(_ kind: Kind, index: Int, seed: UInt64, width: Int, height: Int, pitchCM: Double, pitchYCM: Double,
                       directory: String, format: ScanEncoder.Format, hard: Bool) throws -> SyntheticLabels.Entry {
         let profile = simulator.profile
         var random = SeededRandom(seed: seed &* 1_000_003 &+ UInt64(index))
@@ -106,9 +106,9 @@ public struct Synthesizer: Sendable {
         let declaredEmpty = kind == .cargo && (category == "empty" || random.uniform(0, 1) < 0.125)
         var scene: Scene
         switch kind {
-        case .cargo: scene = CargoScene.make(width: width, height: height, pitchCM: pitchCM, random: &random, hidden: hidden, category: category, hard: hard)
-        case .vehicle: scene = VehicleScene.make(width: width, height: height, pitchCM: pitchCM, random: &random, hidden: hidden)
-        case .parcel: scene = ParcelScene.make(width: width, height: height, pitchCM: pitchCM, random: &random, hidden: hidden, hard: hard)
+        case .cargo: scene = CargoScene.make(width: width, height: height, pitchCM: pitchCM, pitchYCM: pitchYCM, random: &random, hidden: hidden, category: category, hard: hard)
+        case .vehicle: scene = VehicleScene.make(width: width, height: height, pitchCM: pitchCM, pitchYCM: pitchYCM, random: &random, hidden: hidden)
+        case .parcel: scene = ParcelScene.make(width: width, height: height, pitchCM: pitchCM, pitchYCM: pitchYCM, random: &random, hidden: hidden, hard: hard)
         }
         var declared = declaredEmpty ? "empty" : category
         if let load = scene.load {

@@ -4,9 +4,9 @@
 enum VehicleScene {
     static let threats = ["pistol", "blade", "bottle", "narcotics"]
 
-    static func make(width: Int, height: Int, pitchCM: Double, random: inout SeededRandom, hidden: [String]) -> Scene {
-        var s = Scene(width: width, height: height, pitchCM: pitchCM)
-        let lane = Double(height) * pitchCM
+    static func make(width: Int, height: Int, pitchCM: Double, pitchYCM: Double? = nil, random: inout SeededRandom, hidden: [String]) -> Scene {
+        var s = Scene(width: width, height: height, pitchCM: pitchCM, pitchYCM: pitchYCM)
+        let lane = Double(height) * s.pitchYCM
         let length = random.uniform(400, 490), carWidth = random.uniform(170, 190)
         let x0 = random.uniform(60, 120), y0 = (lane - carWidth) / 2 + random.uniform(-20, 20)
         s.add("iron", x0, y0, length, carWidth, 0.25)                      // roof and floor pan sheet steel
@@ -58,10 +58,10 @@ enum ParcelScene {
     static let threats = ["pistol", "blade", "narcotics"]
 
     /// `hard`: three times the clutter (the harder held-out set).
-    static func make(width: Int, height: Int, pitchCM: Double, random: inout SeededRandom, hidden: [String],
+    static func make(width: Int, height: Int, pitchCM: Double, pitchYCM: Double? = nil, random: inout SeededRandom, hidden: [String],
                      hard: Bool = false) -> Scene {
-        var s = Scene(width: width, height: height, pitchCM: pitchCM)
-        let beltWidth = Double(height) * pitchCM
+        var s = Scene(width: width, height: height, pitchCM: pitchCM, pitchYCM: pitchYCM)
+        let beltWidth = Double(height) * s.pitchYCM
         let length = random.uniform(30, 70), parcelWidth = random.uniform(25, min(60, beltWidth - 10))
         let x0 = random.uniform(10, 20), y0 = random.uniform(5, beltWidth - parcelWidth - 5)
         s.add("cellulose", x0, y0, length, parcelWidth, 0.6)  // cardboard top and bottom
