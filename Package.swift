@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
@@ -70,7 +71,8 @@ let package = Package(
         ),
         .target(name: "DICOS", dependencies: ["Pipeline", "CDICOM"]),
         // Scans, results, findings and timings in SQLite (GRDB); scan bytes as files beside it.
-        .target(name: "Store", dependencies: ["Pipeline", "Profiles", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "Store", dependencies: ["Pipeline", "Profiles", .product(name: "GRDB", package: "GRDB.swift"),
+                                             .product(name: "Crypto", package: "swift-crypto")]),
         // The native TCP protocol (docs/protocol.md), the DICOM port, and the durable queue in
         // front of the pipeline's workers.
         .target(

@@ -56,6 +56,9 @@ extension ScanStore {
                                    arguments: [scanId, d.finding, d.decision, d.note, user, now.timeIntervalSince1970])
                     out.append(Review(id: db.lastInsertedRowID, scanId: scanId, finding: d.finding, decision: d.decision, note: d.note,
                                       user: user, at: Self.iso(now)))
+                    try Self.appendAudit(db, actor: user, action: "review", subject: scanId, details: [
+                        "finding": d.finding.map { String($0) }, "decision": d.decision, "note": d.note,
+                    ], at: now)
                 }
                 return out
             }

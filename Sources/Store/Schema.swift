@@ -57,6 +57,19 @@ enum Schema {
                 CREATE INDEX reviewsByScan ON reviews (scanId, finding, id);
                 """)
         }
+        migrator.registerMigration("v4-audit") { db in
+            // Append-only, hash-chained: each entry's hash covers the previous one's, so an edited or
+            // removed entry breaks the chain from there on (`vigil audit verify`). The triggers stop
+            // ordinary writes from changing history; the chain catches anything that bypasses them.
+            try db.execute(sql: """
+                CREATE TABLE audit (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    at DOUBLE NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, subject TEXT NOT NULL,
+                    details TEXT NOT NULL, previousHash TEXT NOT NULL, hash TEXT NOT NULL);
+                CREATE TRIGGER auditNoUpdate BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+                CREATE TRIGGER auditNoDelete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+                """)
+        }
         return migrator
     }
 }

@@ -71,6 +71,9 @@ extension ScanStore {
                         """, arguments: [site, v.model, v.label, old, v.value, user, reason, now.timeIntervalSince1970])
                     changes.append(ThresholdChange(id: db.lastInsertedRowID, site: site, model: v.model, label: v.label, oldValue: old,
                                                    newValue: v.value, user: user, reason: reason, at: Self.iso(now)))
+                    try Self.appendAudit(db, actor: user, action: "threshold.set", subject: site, details: [
+                        "model": v.model, "class": v.label, "old": old.map { String($0) }, "new": v.value.map { String($0) }, "reason": reason,
+                    ], at: now)
                 }
                 return changes
             }

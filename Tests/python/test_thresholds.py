@@ -168,3 +168,40 @@ def test_reviews_are_recorded_and_what_if_equals_a_hand_count(serve, parcels):
         assert status == 200 and ET.fromstring(svg).tag.endswith("svg")
     # Outside the bounds: refused.
     assert request(server, "GET", f"/api/sites/narva/thresholds/what-if?model={MODEL}&class=pistol&value=0.99")[0] == 422
+    # Every decision is in the audit chain, which verifies while the service runs.
+    run = vigil("audit", "verify", "--data", server.data)
+    decisions = sum(len(request(server, "GET", f"/api/scans/{r['scanId']}/reviews")[1]["reviews"]) for r in results)
+    assert run.returncode == 0 and json.loads(run.stdout) == {"entries": decisions, "ok": True}
+    entries = [json.loads(l) for l in vigil("audit", "export", "--data", server.data).stdout.splitlines()]
+    assert {(e["actor"], e["action"]) for e in entries} == {("olga", "review")}
+
+
+def test_the_audit_chain_verifies_and_names_the_first_tampered_entry(tmp_path):
+    import sqlite3
+
+    data = tmp_path / "data"
+    for i, (label, value) in enumerate([("pistol", 0.3), ("blade", 0.8), ("pistol", 0.25)]):
+        code, _, err = cli(data, "set", "--site", "narva", "--model", MODEL, "--class", label, "--value", str(value),
+                           "--reason", f"change {i}", "--user", "anna")
+        assert code == 0, err
+    run = vigil("audit", "verify", "--data", data)
+    assert run.returncode == 0 and json.loads(run.stdout) == {"entries": 3, "ok": True}
+    entries = [json.loads(l) for l in vigil("audit", "export", "--data", data).stdout.splitlines()]
+    assert [(e["actor"], e["action"], e["subject"]) for e in entries] == [("anna", "threshold.set", "narva")] * 3
+    assert [e["previousHash"] for e in entries[1:]] == [e["hash"] for e in entries[:-1]]
+    db = sqlite3.connect(data / "vigil.sqlite")
+    # Ordinary writes cannot change history.
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        db.execute("UPDATE audit SET actor = 'mallory' WHERE id = 2")
+    # Someone who bypasses that is caught, at the entry they touched.
+    db.executescript("DROP TRIGGER auditNoUpdate; UPDATE audit SET details = replace(details, '0.8', '0.9') WHERE id = 2;")
+    db.commit()
+    run = vigil("audit", "verify", "--data", data)
+    assert run.returncode == 1 and json.loads(run.stdout)["firstBroken"] == 2
+    assert run.stderr.strip() == "vigil: audit log: entry 2 was changed after it was written"
+    # Removing the newest entry is caught too.
+    db.executescript("UPDATE audit SET details = replace(details, '0.9', '0.8') WHERE id = 2; DROP TRIGGER auditNoDelete;"
+                     " DELETE FROM audit WHERE id = 3;")
+    db.commit()
+    run = vigil("audit", "verify", "--data", data)
+    assert run.returncode == 1 and "entries 3 to 3 were removed" in run.stderr
