@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import NIOCore
 import NIOPosix
@@ -68,7 +69,8 @@ public final class DICOMStoreSCP: Sendable {
         do {
             channel = try await bootstrap.bind(host: configuration.host, port: configuration.port).get()
         } catch {
-            throw DICOMSCPError(host: configuration.host, port: configuration.port, cause: "\(error)")
+            let cause = (error as? IOError).map { String(cString: strerror($0.errnoCode)).lowercased() } ?? "\(error)"
+            throw DICOMSCPError(host: configuration.host, port: configuration.port, cause: cause)
         }
         let port = channel.localAddress?.port ?? configuration.port
         logger.info("DICOM SCP \(configuration.aeTitle) listening on \(configuration.host):\(port)")

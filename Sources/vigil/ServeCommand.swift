@@ -87,7 +87,7 @@ struct ServeCommand: AsyncParsableCommand {
         let ingestAt = ingestPort ?? file.ingestPort ?? 7300
         let boundIngest: Int
         do { boundIngest = try await native.start(host: host, port: ingestAt) } catch {
-            throw CommandFailure("ingest port \(host):\(ingestAt): \(error)")
+            throw CommandFailure("ingest port \(host):\(ingestAt): \(SocketErrorText.describe(error))")
         }
         var scpConfiguration = DICOMStoreSCP.Configuration()
         scpConfiguration.host = host
@@ -115,7 +115,12 @@ struct ServeCommand: AsyncParsableCommand {
         let services = ServiceGroup(configuration: .init(
             services: [.init(service: app), .init(service: drain)],
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await services.run()
+        do {
+            try await services.run()
+        } catch let error as IOError {
+            // The HTTP listener binds inside the service group: the only socket error it raises.
+            throw CommandFailure("http port \(host):\(httpPort ?? file.httpPort ?? 8080): \(SocketErrorText.describe(error))")
+        }
     }
 }
 

@@ -999,3 +999,28 @@ def test_mutated_frames_do_not_break_the_server(serve, parcels):
     assert seen.get("ACK") and seen.get("ERROR:bad-frame"), seen
     assert server.get_json("/healthz")[1]["status"] == "ok"
     assert_serves(server, parcels[0])
+
+
+@pytest.mark.parametrize("flag,name", [("--ingest-port", "ingest port"), ("--dicom-port", "DICOM"), ("--http-port", "http port")])
+def test_a_port_in_use_is_one_line_and_exit_1(tmp_path, flag, name):
+    with socket.socket() as taken:
+        taken.bind((HOST, 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        argv = [str(VIGIL), "serve", "--data", str(tmp_path / "data"), "--ingest-port", "0", "--http-port", "0", "--dicom-port", "0",
+                *map(str, RESOURCES)]
+        argv[argv.index(flag) + 1] = str(port)
+        run = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 1, run.stderr
+    last = run.stderr.strip().splitlines()[-1]
+    assert last.startswith("vigil: ") and name in last and f"{HOST}:{port}" in last and "address already in use" in last, last
+
+
+def test_push_to_a_closed_port_is_one_line_and_exit_1():
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        port = s.getsockname()[1]  # bound, not listening: connections are refused
+        run = subprocess.run([str(VIGIL), "push", str(REPO / "ScannerProfiles/samples/parcel-de-160kv.tiff"), "--to", f"{HOST}:{port}"],
+                             capture_output=True, text=True, timeout=60)
+    assert run.returncode == 1
+    assert run.stderr.strip() == f"vigil: {HOST}:{port}: cannot connect: connection refused"

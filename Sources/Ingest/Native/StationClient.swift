@@ -60,7 +60,7 @@ public final class StationClient: Sendable {
                 }
                 .connect(host: host, port: port).get()
         } catch {
-            throw Failure.connect(address, "\(error)")
+            throw Failure.connect(address, SocketErrorText.describe(error))
         }
         let loop = channel.eventLoop
         let handler = try await loop.submit {
