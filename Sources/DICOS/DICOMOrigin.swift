@@ -10,6 +10,15 @@ public struct DICOMOrigin: Codable, Sendable, Equatable {
         self.callingAETitle = callingAETitle
         self.image = image
     }
+
+    /// The origin as the store keeps it (`ScanInfo.dicom`); nil for scans that did not come by DICOM.
+    public init?(json: String?) {
+        guard let json, let origin = try? JSONDecoder().decode(DICOMOrigin.self, from: Data(json.utf8)) else { return nil }
+        self = origin
+    }
+
+    /// The form `init?(json:)` reads.
+    public var json: String { String(decoding: (try? JSONEncoder().encode(self)) ?? Data(), as: UTF8.self) }
 }
 
 extension ThreatDetectionReport {

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Pipeline
+import ScanImage
 
 /// Scans, results, findings and per-model timings in SQLite, with each scan's bytes in a file
 /// beside the database.
@@ -80,6 +81,11 @@ public final class ScanStore: Sendable {
     /// The scan's bytes as the station sent them.
     public func bytes(of scan: StoredScan) throws(StoreError) -> [UInt8] {
         try DurableFile.read((directory as NSString).appendingPathComponent(scan.path))
+    }
+
+    /// The scan decoded as the station sent it (raw pixels with their stored layout).
+    public func decoded(_ scan: StoredScan, decoder: ScanDecoder) throws -> Scan {
+        try decoder.decode(try bytes(of: scan), source: scan.info.source, raw: scan.info.raw)
     }
 
     /// Scans acknowledged but not yet analysed, oldest first: the work to redo after a restart.

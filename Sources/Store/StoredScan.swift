@@ -1,5 +1,6 @@
 import Foundation
 import Pipeline
+import ScanImage
 
 /// What the station said about a scan: who sent it, from where, which scanner, what was declared.
 public struct ScanInfo: Sendable, Equatable {
@@ -34,6 +35,13 @@ public struct ScanInfo: Sendable, Equatable {
         self.rawLayout = rawLayout
         self.via = via
         self.dicom = dicom
+    }
+}
+
+extension ScanInfo {
+    /// The raw layout `rawLayout` holds, for headerless pixels (nil otherwise).
+    public var raw: RawLayout? {
+        rawLayout.flatMap { try? JSONDecoder().decode(RawLayout.self, from: Data($0.utf8)) }
     }
 }
 

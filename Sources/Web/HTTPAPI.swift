@@ -83,10 +83,9 @@ public enum HTTPAPI {
             if let level = q.get("level").flatMap(Double.init), let width = q.get("window").flatMap(Double.init), width > 0 {
                 window = .init(level: level, width: width)
             }
-            let raw = scan.info.rawLayout.flatMap { try? JSONDecoder().decode(RawLayout.self, from: Data($0.utf8)) }
             let png: [UInt8]
             do {
-                let decoded = try decoder.decode(try store.bytes(of: scan), source: scan.info.source, raw: raw)
+                let decoded = try store.decoded(scan, decoder: decoder)
                 png = try ScanPreview.png(decoded, frame: q.get("frame").flatMap(Int.init), channel: q.get("channel").flatMap(Int.init) ?? 0,
                                           window: window)
             } catch {
@@ -101,10 +100,9 @@ public enum HTTPAPI {
             guard let profiles, let profile = profiles.profiles[profileId] else {
                 return problem(.unprocessableContent, "scan \(id) has no known scanner profile to calibrate it with")
             }
-            let raw = scan.info.rawLayout.flatMap { try? JSONDecoder().decode(RawLayout.self, from: Data($0.utf8)) }
             let planes: ScanPlanes
             do {
-                let decoded = try decoder.decode(try store.bytes(of: scan), source: scan.info.source, raw: raw)
+                let decoded = try store.decoded(scan, decoder: decoder)
                 planes = try ScanPlanes.make(decoded, profile: profile, frame: request.uri.queryParameters.get("frame").flatMap(Int.init),
                                              source: scan.info.source)
             } catch {
@@ -122,7 +120,7 @@ public enum HTTPAPI {
             let id = try context.parameters.require("id")
             guard let scan = try store.scan(id: id) else { return problem(.notFound, "no scan \(id)") }
             guard let result = try store.result(scanId: id) else { return json(["scanId": id, "status": "pending"], status: .accepted) }
-            let origin = scan.info.dicom.flatMap { try? JSONDecoder().decode(DICOMOrigin.self, from: Data($0.utf8)) }
+            let origin = DICOMOrigin(json: scan.info.dicom)
             let report: [UInt8]
             do { report = try ThreatDetectionReport.of(result, origin: origin).encode() } catch {
                 return problem(.internalServerError, "\(error)")

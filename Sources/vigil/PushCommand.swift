@@ -102,7 +102,7 @@ struct PushCommand: AsyncParsableCommand {
         let run = UUID().uuidString.prefix(8).lowercased()
         let clock = ContinuousClock()
         let start = clock.now
-        let next = Counter()
+        let next = ScanNumbers()
         let samples = try await withThrowingTaskGroup(of: [LoadSample].self) { tasks in
             for lane in 0..<concurrency {
                 let client = clients[lane % clients.count]
@@ -134,7 +134,7 @@ struct PushCommand: AsyncParsableCommand {
 }
 
 /// Hands out scan numbers 0..<n to the sending tasks.
-final class Counter: Sendable {
+final class ScanNumbers: Sendable {
     private let value = Mutex(0)
     func take(below n: Int) -> Int? { value.withLock { v in guard v < n else { return nil }; defer { v += 1 }; return v } }
 }

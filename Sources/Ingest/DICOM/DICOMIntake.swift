@@ -55,7 +55,7 @@ public struct DICOMIntake: DICOMStoreDelegate {
         let info = ScanInfo(
             station: station?.station ?? object.callingAETitle, stationScanId: object.sopInstanceUID, site: station?.site,
             profile: station?.profile, pairKey: reference.objectOfInspectionID, source: source, format: "dicom", via: "dicom",
-            dicom: String(decoding: (try? JSONEncoder().encode(origin)) ?? Data(), as: UTF8.self))
+            dicom: origin.json)
         switch intake.submit(NewScan(info, bytes: object.part10), raw: nil, onResult: { _ in }) {
         case .accepted(let scanId, let duplicate):
             logger.debug("DICOM scan accepted", metadata: ["scan": "\(scanId)", "duplicate": "\(duplicate)", "ae": "\(object.callingAETitle)"])

@@ -21,8 +21,7 @@ public struct ReportSender: Sendable {
 
     /// The `ScanIntake` observer: returns at once; the send runs in a task.
     public func resultRecorded(_ scan: StoredScan, _ result: AnalysisResult) {
-        guard scan.info.via == "dicom", let json = scan.info.dicom,
-              let origin = try? JSONDecoder().decode(DICOMOrigin.self, from: Data(json.utf8)),
+        guard scan.info.via == "dicom", let origin = DICOMOrigin(json: scan.info.dicom),
               let destination = stations[origin.callingAETitle]?.reportTo else { return }
         let scu = self.scu, logger = self.logger
         Task {

@@ -240,9 +240,7 @@ public final class ScanIntake: @unchecked Sendable {
                                        declaration: info.declaration, scanId: scan.id)
         var result: AnalysisResult
         do {
-            let bytes = try store.bytes(of: scan)
-            let raw = info.rawLayout.flatMap { try? JSONDecoder().decode(RawLayout.self, from: Data($0.utf8)) }
-            result = analyzer.analyze(bytes: bytes, request, raw: raw, started: start)
+            result = analyzer.analyze(bytes: try store.bytes(of: scan), request, raw: info.raw, started: start)
         } catch {
             result = analyzer.failure(request, error)
         }
