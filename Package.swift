@@ -51,6 +51,8 @@ let package = Package(
         .target(name: "Profiles", dependencies: ["ScanImage", "Compute", "CKernels"], swiftSettings: optimized),
         .target(name: "Simulator", dependencies: ["Profiles", "ScanImage", "Compute"], swiftSettings: optimized),
         .target(name: "Detection", dependencies: ["Profiles", "ScanImage", "Engine"], swiftSettings: optimized),
+        // Paired scans of one vehicle registered and compared (the changes between two ports).
+        .target(name: "CrossCheck", dependencies: ["Profiles", "ScanImage", "Compute"], swiftSettings: optimized),
         .target(name: "Pipeline", dependencies: ["Detection", "Engine", "Profiles", "ScanImage", "Compute"], swiftSettings: optimized),
         // Generated once from onnx.proto (see Sources/ONNXProto/README.md) and committed.
         .target(
@@ -99,7 +101,7 @@ let package = Package(
             name: "vigil",
             dependencies: [
                 "ScanImage", "Profiles", "Engine", "Simulator", "Compute", "NPYFormat", "CBLAS", "Pipeline", "Detection",
-                "Store", "Ingest", "Web", "DICOMNetwork", "DICOS",
+                "Store", "Ingest", "Web", "DICOMNetwork", "DICOS", "CrossCheck",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -115,6 +117,7 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Compute"]),
         .testTarget(name: "ComputeTests", dependencies: ["Compute"]),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Profiles", "ScanImage"]),
+        .testTarget(name: "CrossCheckTests", dependencies: ["CrossCheck", "Simulator", "Profiles", "ScanImage"]),
         .testTarget(name: "DetectionTests", dependencies: ["Detection", "Profiles"]),
         .testTarget(name: "DICOMNetworkTests", dependencies: ["DICOMNetwork"]),
         .testTarget(name: "DICOSTests", dependencies: ["DICOS", "Pipeline", "DICOMNetwork"]),

@@ -52,4 +52,18 @@ public struct ScanGeometry: Sendable, Equatable {
         if flipVertical { y = Double(receivedHeight) - y - h }
         return PixelRect(x: x, y: y, width: w, height: h)
     }
+
+    /// Maps a point in prepared pixels (continuous: pixel i spans [i, i + 1)) to the scan as received.
+    public func toReceived(x: Double, y: Double) -> (x: Double, y: Double) {
+        var (cx, cy) = (x / scaleX, y / scaleY)
+        if transposed { (cx, cy) = (cy, cx) }
+        return (flipHorizontal ? Double(receivedWidth) - cx : cx, flipVertical ? Double(receivedHeight) - cy : cy)
+    }
+
+    /// Maps a point of the scan as received (continuous) to prepared pixels.
+    public func toPrepared(x: Double, y: Double) -> (x: Double, y: Double) {
+        var (cx, cy) = (flipHorizontal ? Double(receivedWidth) - x : x, flipVertical ? Double(receivedHeight) - y : y)
+        if transposed { (cx, cy) = (cy, cx) }
+        return (cx * scaleX, cy * scaleY)
+    }
 }

@@ -18,9 +18,10 @@ enum CargoScene {
     /// `hard`: containers at least 85 % full, threats inside the goods, and loose steel clutter
     /// (the harder held-out set); normal scenes draw the same random numbers as before it existed.
     static func make(width: Int, height: Int, pitchCM: Double, pitchYCM: Double? = nil, random: inout SeededRandom, hidden: [String],
-                     category: String, yOffsetCM: Double = 0, hard: Bool = false) -> Scene {
+                     category: String, yOffsetCM: Double = 0, hard: Bool = false, exactEdges: Bool = false) -> Scene {
         var s = Scene(width: width, height: height, pitchCM: pitchCM, pitchYCM: pitchYCM)
         s.yOffsetCM = yOffsetCM
+        s.exactEdges = exactEdges
         let length = Double(width) * pitchCM
         // Tractor: cab panels, engine block, seats, fuel tank, chassis rails, wheels.
         let cabX = 30.0, cabLength = 230.0

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Profiles
 import ScanImage
 import Synchronization
 
@@ -41,39 +42,42 @@ public struct PairSynthesizer: Sendable {
             let pitch = sim.profile.pitch.alongTravelMM / 10
             scenes.append(CargoScene.make(width: Int((1650 / pitch).rounded()), height: sim.profile.detectorPixels, pitchCM: pitch,
                                           pitchYCM: sim.profile.pitch.acrossTravelMM / 10,
-                                          random: &r, hidden: [], category: category, yOffsetCM: k == 1 ? offset : 0))
+                                          random: &r, hidden: [], category: category, yOffsetCM: k == 1 ? offset : 0,
+                                          exactEdges: true))
         }
-        // The change, in cm: narcotics bricks or a steel block among the cargo, or a fuel tank full of bricks.
+        // The change, in cm, of a size and areal density drawn over the range where detection goes
+        // from hopeless to certain (so RESULTS can say which change is found at 95 %): a block of
+        // narcotics or of steel among the cargo, or a fuel tank partly filled with narcotics.
         var region: (x: Double, y: Double, w: Double, h: Double)? = nil
         var material = "cocaine_hydrochloride"
+        var massThickness = 0.0
         if let change {
             if change == "filled compartment" {
                 region = (300, 62, 110, 40)
-                scenes[1].add("cocaine_hydrochloride", 300, 62, 110, 40, 35)
+                massThickness = random.uniform(2, 35)
+                scenes[1].add(material, 300, 62, 110, 40, massThickness / CargoScene.densities[material]!)
             } else {
-                let x = random.uniform(450, 1300), y = random.uniform(135, 260)
-                let steel = random.uniform(0, 1) < 0.3
-                let (w, h) = steel ? (60.0, 40.0) : (62.0, 42.0)
+                // Log-uniform sizes, 5 to 80 cm long and 5 to 50 cm high.
+                func logUniform(_ lo: Double, _ hi: Double) -> Double { Foundation.exp(random.uniform(Foundation.log(lo), Foundation.log(hi))) }
+                let w = logUniform(5, 80), h = logUniform(5, 50)
+                let x = random.uniform(450, 1300 - w), y = random.uniform(135, 290 - h)
+                if random.uniform(0, 1) < 0.3 { material = "iron" }
+                // Log-uniform, 0.5 to 60 g/cm² (iron: 0.6 mm to 7.6 cm; narcotics: 0.5 to 60 cm).
+                massThickness = logUniform(0.5, 60)
                 region = (x, y, w, h)
-                let target = change == "added" ? 1 : 0
-                if steel {
-                    material = "iron"
-                    scenes[target].add("iron", x, y, w, h, random.uniform(4, 10))
-                } else {
-                    for i in 0..<6 { scenes[target].add("cocaine_hydrochloride", x + Double(i % 2) * 31, y + Double(i / 2) * 14, 30, 13, 20) }
-                }
+                scenes[change == "added" ? 1 : 0].add(material, x, y, w, h, massThickness / CargoScene.densities[material]!)
             }
         }
         let names = ["a", "b"].map { String(format: "pair-%04d-%@.%@", index + 1, $0, format.fileExtension) }
-        var mapped: [(Scan, (Int) -> Int)] = []
+        var mapped: [(Scan, Travel)] = []
         for (k, sim) in [first, second].enumerated() {
-            var (scan, columnOf) = try sim.simulate(scenes[k], seed: random.next())
+            var (scan, travel) = try sim.simulate(scenes[k], seed: random.next())
             scan.source.station = "PORT-\(k == 0 ? "A" : "B")"
             scan.source.model = sim.profile.model
             scan.source.sopInstanceUID = "2.25.\(seed).\(index + 1).\(k + 1)"
             try ScanFile.write(try ScanEncoder.encode(scan, as: format, output: names[k]),
                                to: (directory as NSString).appendingPathComponent(names[k]))
-            mapped.append((scan, columnOf))
+            mapped.append((scan, travel))
         }
         var boxes: [PixelBox] = []
         if let region {
@@ -85,11 +89,28 @@ public struct PairSynthesizer: Sendable {
         }
         return (0..<2).map { k in
             let objects = change.map { c in
-                [SceneObject(label: c, kind: "paired-difference", material: material, occlusion: 0, box: boxes[k], otherBox: boxes[1 - k])]
+                [SceneObject(label: c, kind: "paired-difference", material: material, occlusion: 0, box: boxes[k], otherBox: boxes[1 - k],
+                             massThickness: (massThickness * 100).rounded() / 100,
+                             sizeCM: [region!.w, region!.h].map { ($0 * 10).rounded() / 10 })]
             } ?? []
             return SyntheticLabels.Entry(file: names[k], profile: (k == 0 ? first : second).profile.id, kind: "cargo-pair",
                                          declaration: .init(category: category, declaredEmpty: category == "empty"),
-                                         objects: objects, pairOf: names[1 - k])
+                                         objects: objects, pairOf: names[1 - k],
+                                         truth: truth(scene: scenes[k], scan: mapped[k].0, travel: mapped[k].1,
+                                                      profile: (k == 0 ? first : second).profile))
         }
+    }
+
+    /// The scan's true geometry on the vehicle: along travel from the simulated speed, across from
+    /// the pitch and the height the vehicle sat at.
+    private func truth(scene: Scene, scan: Scan, travel: Travel, profile: ScannerProfile) -> PairTruth {
+        let step = 4
+        let along = stride(from: 0, to: scan.width, by: step).map { column in
+            ((travel.sceneColumn(ofReceived: column) + 0.5) * scene.pitchCM * 100).rounded() / 100
+        }
+        // Canonical row r is centred (H − r − ½)·pitch above the scene's ground, which is the vehicle's raised by yOffset.
+        let h = Double(scene.height), p = scene.pitchYCM
+        let (row0, perRow) = profile.flipVertical ? (0.5 * p, p) : ((h - 0.5) * p, -p)
+        return PairTruth(step: step, alongCM: along, heightAtRow0CM: ((row0 - scene.yOffsetCM) * 100).rounded() / 100, heightPerRowCM: perRow)
     }
 }

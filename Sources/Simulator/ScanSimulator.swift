@@ -97,7 +97,7 @@ public struct ScanSimulator: Sendable {
     }
 
     /// The scan as the scanner sends it, and where each scene pixel column landed (for labels).
-    public func simulate(_ scene: Scene, seed: UInt64) throws(SimulatorError) -> (scan: Scan, columnOf: (Int) -> Int) {
+    public func simulate(_ scene: Scene, seed: UInt64) throws(SimulatorError) -> (scan: Scan, travel: Travel) {
         var random = SeededRandom(seed: seed)
         let (w, h) = (scene.width, scene.height)
         // Uneven travel speed: output column k images object position p[k] (a smooth wobble).
@@ -139,11 +139,7 @@ public struct ScanSimulator: Sendable {
                         pixels: PixelData(format: .uint16, bytes: planes.withUnsafeBytes { Array($0) }),
                         modality: profile.modality, view: profile.view, pitch: profile.pitch, source: SourceMetadata(format: "raw"))
         scan = orient(scan)
-        let columnOf: (Int) -> Int = { x in
-            let k = position.firstIndex { $0 >= Double(x) } ?? (w - 1)
-            return profile.flipHorizontal ? w - 1 - k : k
-        }
-        return (scan, columnOf)
+        return (scan, Travel(position: position, flipped: profile.flipHorizontal))
     }
 
     /// Applies the profile's flips: Vigil undoes them on receipt, so the file carries them.
@@ -188,5 +184,23 @@ public struct ScanSimulator: Sendable {
             for x in 0..<w { b[r * w + x] = 0.25 * a[(r - 1) * w + x] + 0.5 * a[r * w + x] + 0.25 * a[(r + 1) * w + x] }
         }
         return b
+    }
+}
+
+/// How a simulated scan's columns map to the scene along travel (its true, uneven speed): output
+/// column k imaged scene column `position[k]`, before the profile's horizontal flip.
+public struct Travel: Sendable {
+    public let position: [Double]
+    public let flipped: Bool
+
+    /// The received column where scene column `x` landed.
+    public func callAsFunction(_ x: Int) -> Int {
+        let k = position.firstIndex { $0 >= Double(x) } ?? (position.count - 1)
+        return flipped ? position.count - 1 - k : k
+    }
+
+    /// The scene column (fractional) imaged at received column `column`.
+    public func sceneColumn(ofReceived column: Int) -> Double {
+        position[flipped ? position.count - 1 - column : column]
     }
 }

@@ -21,6 +21,8 @@ public struct SyntheticLabels: Codable, Sendable {
         public var pairOf: String? = nil
         /// Where the goods are in a loaded container (label = true goods category); absent when empty.
         public var load: SceneObject? = nil
+        /// cargo-pair only: where this scan's pixels truly are on the vehicle.
+        public var truth: PairTruth? = nil
     }
 
     public var scans: [Entry]
@@ -41,6 +43,17 @@ public struct SyntheticLabels: Codable, Sendable {
         try encoder.encode(labels).write(to: URL(fileURLWithPath: (directory as NSString).appendingPathComponent("labels.json")))
         return labels
     }
+}
+
+/// Where a cargo-pair scan's received pixels truly are on the vehicle, as the simulator drew them:
+/// the yardstick for registration. Positions are pixel centres.
+public struct PairTruth: Codable, Sendable, Equatable {
+    /// Received column `k * step` images the vehicle at `alongCM[k]` cm from the scene's front.
+    public var step: Int
+    public var alongCM: [Double]
+    /// Received row y is at `heightAtRow0CM + heightPerRowCM * y` cm above the vehicle's ground line.
+    public var heightAtRow0CM: Double
+    public var heightPerRowCM: Double
 }
 
 /// `vigil synth`: deterministic synthetic scans per seed, written as the station would send them.
@@ -145,7 +158,7 @@ public struct Synthesizer: Sendable {
     }
 
     /// A canonical box in the pixels of the file as written (travel stretch, then flips).
-    func received(_ box: PixelBox, scan: Scan, columnOf: (Int) -> Int) -> PixelBox {
+    func received(_ box: PixelBox, scan: Scan, columnOf: Travel) -> PixelBox {
         let a = columnOf(max(0, box.x)), b = columnOf(max(0, box.x + box.width - 1))
         var y = box.y
         if simulator.profile.flipVertical { y = scan.height - box.y - box.height }

@@ -1,0 +1,100 @@
+import ArgumentParser
+import CrossCheck
+import NPYFormat
+import Foundation
+import Pipeline
+import Profiles
+import ScanImage
+
+/// `vigil pair A B`: the same vehicle scanned twice (A earlier, B later), compared.
+struct PairCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pair",
+        abstract: "Cross-check two scans of one vehicle; print the differences as a result JSON.",
+        discussion: "Findings are of kind paired-difference, label added or removed (from A to B), with the box in A (box) and in B (otherBox). Exit code 1 when a scan cannot be read or the two cannot be compared. See docs/crosscheck.md.")
+
+    @Argument(help: "The earlier scan.")
+    var a: String
+    @Argument(help: "The later scan.")
+    var b: String
+    @Option(help: "Scanner profile of A (needed unless the file names its scanner model).")
+    var profileA: String?
+    @Option(help: "Scanner profile of B.")
+    var profileB: String?
+    @OptionGroup var profiles: ProfileOptions
+
+    struct Output: Encodable {
+        struct Finding: Encodable {
+            var kind = "paired-difference"
+            var label: String
+            var confidence: Double
+            var box: AnalysisResult.Box
+            var otherBox: AnalysisResult.Box
+            var significance: Double
+            var meanAttenuationDifference: Double
+        }
+        struct RegistrationSummary: Encodable {
+            var verticalOffsetPixels: Double
+            var verticalScale: Double
+            var shiftMinPixels: Double
+            var shiftMaxPixels: Double
+            var scale: Double
+            var noise: Double
+            /// [column in A, column in B] every 16 columns of A, along its middle row (received pixels).
+            var columns: [[Double]]
+            /// [row in A, row in B] every 16 rows of A, at its middle column.
+            var rows: [[Double]]
+        }
+        var a: String
+        var b: String
+        var profileA: String
+        var profileB: String
+        var verdict: String
+        var findings: [Finding]
+        var registration: RegistrationSummary
+        var timingsMs: [String: Double]
+    }
+
+    func run() throws {
+        let clock = ContinuousClock()
+        let t0 = clock.now
+        let catalog = try profiles.catalog()
+        let decoder = ScanDecoder()
+        func load(_ path: String, _ id: String?) throws -> (Scan, ScannerProfile) {
+            let scan = try decoder.decodeFile(at: path)
+            let profile: ScannerProfile
+            if let id { profile = try catalog.profile(id) } else if let model = scan.source.model,
+                      let p = catalog.profiles.values.first(where: { $0.model == model }) { profile = p } else {
+                throw CommandFailure("\(path): the file does not name its scanner; give its profile (--profile-a / --profile-b)")
+            }
+            return (try profile.interpret(scan, source: path), profile)
+        }
+        let (sa, pa) = try load(a, profileA)
+        let (sb, pb) = try load(b, profileB)
+        let t1 = clock.now
+        let comparison: PairedComparison
+        do { comparison = try PairedComparison.compare(sa, profileA: pa, sb, profileB: pb) } catch {
+            throw CommandFailure("\(a) and \(b): \(error)")
+        }
+        let t2 = clock.now
+        func ms(_ d: Duration) -> Double { ((Double(d.components.seconds) * 1e3 + Double(d.components.attoseconds) / 1e15) * 1000).rounded() / 1000 }
+        let findings = comparison.differences.map { d in
+            Output.Finding(label: d.added ? "added" : "removed", confidence: (d.confidence * 1000).rounded() / 1000,
+                           box: .init(d.boxA, imageWidth: sa.width, imageHeight: sa.height),
+                           otherBox: .init(d.boxB, imageWidth: sb.width, imageHeight: sb.height),
+                           significance: (d.significance * 10).rounded() / 10, meanAttenuationDifference: (d.meanDifference * 1000).rounded() / 1000)
+        }
+        let shifts = comparison.registration.shift
+        func r2(_ v: Double) -> Double { (v * 100).rounded() / 100 }
+        let columns = stride(from: 0, to: sa.width, by: 16).map { x in [Double(x), r2(comparison.pointInB(x: Double(x), y: Double(sa.height / 2)).x)] }
+        let rows = stride(from: 0, to: sa.height, by: 16).map { y in [Double(y), r2(comparison.pointInB(x: Double(sa.width / 2), y: Double(y)).y)] }
+        try printJSON(Output(
+            a: a, b: b, profileA: pa.id, profileB: pb.id, verdict: findings.isEmpty ? "clear" : "alarm", findings: findings,
+            registration: .init(verticalOffsetPixels: (comparison.registration.dy * 100).rounded() / 100,
+                                verticalScale: (comparison.registration.scaleY * 10000).rounded() / 10000,
+                                shiftMinPixels: ((shifts.min() ?? 0) * 100).rounded() / 100, shiftMaxPixels: ((shifts.max() ?? 0) * 100).rounded() / 100,
+                                scale: (comparison.scale * 1000).rounded() / 1000, noise: (comparison.noise * 10000).rounded() / 10000,
+                                columns: columns, rows: rows),
+            timingsMs: ["decode": ms(t1 - t0), "compare": ms(t2 - t1), "total": ms(clock.now - t0)]))
+    }
+}
