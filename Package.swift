@@ -80,7 +80,7 @@ let package = Package(
         .target(
             name: "Ingest",
             dependencies: [
-                "Pipeline", "Store", "ScanImage", "DICOMNetwork", "DICOS",
+                "Pipeline", "Store", "ScanImage", "DICOMNetwork", "DICOS", "CrossCheck",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

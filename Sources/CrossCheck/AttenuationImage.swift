@@ -81,3 +81,49 @@ public struct AttenuationImage: Sendable {
         (0..<height).map { y in (0..<width).reduce(0.0) { $0 + Double(values[y * width + $1]) } }
     }
 }
+
+extension AttenuationImage {
+    /// What the pairing store keeps: the image and its geometry, so a later scan of the same vehicle
+    /// is compared without the earlier one being decoded again. A header line of `key=value;...`,
+    /// then the high channel as little-endian Float16 (an error under 0.05 %, far below the noise);
+    /// the low channel is left out: only the later scan's channels are used, to map its energy.
+    public func encoded() -> [UInt8] {
+        let g = geometry
+        let header: [String: String] = [
+            "width": "\(width)", "height": "\(height)", "pitchMM": "\(pitchMM)",
+            "modality": modality.rawValue, "view": view.rawValue,
+            "receivedWidth": "\(g.receivedWidth)", "receivedHeight": "\(g.receivedHeight)", "flipHorizontal": "\(g.flipHorizontal)",
+            "flipVertical": "\(g.flipVertical)", "transposed": "\(g.transposed)", "scaleX": "\(g.scaleX)", "scaleY": "\(g.scaleY)",
+        ]
+        var out = Array(header.keys.sorted().map { "\($0)=\(header[$0]!)" }.joined(separator: ";").utf8) + [10]
+        values.map(Float16.init).withUnsafeBytes { out += $0 }  // little-endian on every platform Vigil builds for
+        return out
+    }
+
+    /// Reads `encoded()`; nil when the bytes are not one (a truncated or foreign file).
+    public init?(encoded bytes: [UInt8]) {
+        guard let newline = bytes.firstIndex(of: 10), let text = String(bytes: bytes[..<newline], encoding: .utf8) else { return nil }
+        var h: [String: String] = [:]
+        for field in text.split(separator: ";") {
+            let parts = field.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else { return nil }
+            h[parts[0]] = parts[1]
+        }
+        guard let width = h["width"].flatMap(Int.init), let height = h["height"].flatMap(Int.init), width > 0, height > 0,
+              let pitchMM = h["pitchMM"].flatMap(Double.init),
+              let modality = h["modality"].flatMap(Modality.init), let view = h["view"].flatMap(ScanView.init),
+              let rw = h["receivedWidth"].flatMap(Int.init), let rh = h["receivedHeight"].flatMap(Int.init),
+              let fh = h["flipHorizontal"].flatMap(Bool.init), let fv = h["flipVertical"].flatMap(Bool.init),
+              let tr = h["transposed"].flatMap(Bool.init), let sx = h["scaleX"].flatMap(Double.init), let sy = h["scaleY"].flatMap(Double.init)
+        else { return nil }
+        let plane = width * height, start = newline + 1
+        guard bytes.count - start == plane * 2 else { return nil }
+        let values = bytes.withUnsafeBytes { raw in
+            (0..<plane).map { Float(raw.loadUnaligned(fromByteOffset: start + $0 * 2, as: Float16.self)) }
+        }
+        self.init(width: width, height: height, values: values, pitchMM: pitchMM,
+                  geometry: ScanGeometry(receivedWidth: rw, receivedHeight: rh, flipHorizontal: fh, flipVertical: fv, transposed: tr,
+                                         scaleX: sx, scaleY: sy),
+                  modality: modality, view: view)
+    }
+}

@@ -38,6 +38,15 @@ public struct AnalysisResult: Codable, Sendable, Equatable {
         public var model: String
         /// CT only: first and last slice (inclusive) in which the object was seen.
         public var slices: [Int]?
+        /// Paired differences only: the earlier scan of the same vehicle, and the box there.
+        public var pairedScanId: String? = nil
+        public var otherBox: Box? = nil
+
+        public init(kind: String, label: String, confidence: Double, threshold: Double, box: Box, model: String,
+                    slices: [Int]? = nil, pairedScanId: String? = nil, otherBox: Box? = nil) {
+            (self.kind, self.label, self.confidence, self.threshold, self.box, self.model) = (kind, label, confidence, threshold, box, model)
+            (self.slices, self.pairedScanId, self.otherBox) = (slices, pairedScanId, otherBox)
+        }
     }
 
     public struct ModelTiming: Codable, Sendable, Equatable {

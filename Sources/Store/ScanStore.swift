@@ -102,6 +102,16 @@ public final class ScanStore: Sendable {
         try read("scan \(id)") { db in try Row.fetchOne(db, sql: "SELECT * FROM scans WHERE id = ?", arguments: [id]).map(Self.scan) }
     }
 
+    /// Scans with this pairing key received before `scan`, at another site (or with no site), newest first.
+    public func earlier(pairKey: String, than scan: StoredScan) throws(StoreError) -> [StoredScan] {
+        try read("scans of pair key \(pairKey)") { db in
+            try Row.fetchAll(db, sql: """
+                SELECT * FROM scans WHERE pairKey = ? AND id != ? AND receivedAt <= ? AND (site IS NULL OR ? IS NULL OR site != ?)
+                ORDER BY receivedAt DESC, rowid DESC LIMIT 8
+                """, arguments: [pairKey, scan.id, scan.receivedAt.timeIntervalSince1970, scan.info.site, scan.info.site]).map(Self.scan)
+        }
+    }
+
     public func find(station: String, stationScanId: String) throws(StoreError) -> StoredScan? {
         try read("scan \(stationScanId)") { db in
             try Row.fetchOne(db, sql: "SELECT * FROM scans WHERE station = ? AND stationScanId = ?",

@@ -76,7 +76,8 @@ struct ServeCommand: AsyncParsableCommand {
         let intake = ScanIntake(store: store, analyzer: analyzer, configuration: .init(
             capacity: queueCapacity ?? file.queue?.capacity ?? 32,
             workers: workers ?? file.queue?.workers ?? ProcessInfo.processInfo.activeProcessorCount), logger: logger,
-            observer: { reports.resultRecorded($0, $1) })
+            observer: { reports.resultRecorded($0, $1) },
+            pairing: try PairedScans(store: store, retentionDays: file.pairing?.retentionDays ?? 30))
         try intake.start()
 
         let group = MultiThreadedEventLoopGroup.singleton

@@ -128,6 +128,22 @@ final class PairedComparisonTests: XCTestCase {
         }
     }
 
+    /// The pairing store's format: what is read back compares as the original does.
+    func testAnEncodedImageReadsBackWithinHalfPrecisionAndTruncationIsRefused() throws {
+        let (a, _) = try pair { _ in true }
+        let (scan, profile) = try load(a)
+        let image = AttenuationImage(scan, profile: profile)
+        let bytes = image.encoded()
+        let back = try XCTUnwrap(AttenuationImage(encoded: bytes))
+        XCTAssertEqual(back.width, image.width)
+        XCTAssertEqual(back.geometry, image.geometry)
+        XCTAssertEqual(back.modality, image.modality)
+        XCTAssertNil(back.low)
+        for (x, y) in zip(back.values, image.values) { XCTAssertEqual(x, y, accuracy: max(1e-3, abs(y) * 1e-3)) }
+        XCTAssertNil(AttenuationImage(encoded: Array(bytes.dropLast())))
+        XCTAssertNil(AttenuationImage(encoded: Array("width=3\n".utf8)))
+    }
+
     func overlaps(_ r: PixelRect, _ box: PixelBox) -> Bool {
         r.x < Double(box.x + box.width) && Double(box.x) < r.x + r.width && r.y < Double(box.y + box.height) && Double(box.y) < r.y + r.height
     }

@@ -1024,3 +1024,67 @@ def test_push_to_a_closed_port_is_one_line_and_exit_1():
                              capture_output=True, text=True, timeout=60)
     assert run.returncode == 1
     assert run.stderr.strip() == f"vigil: {HOST}:{port}: cannot connect: connection refused"
+
+
+# --------------------------------------------------------------------------------------------
+# Paired scans: the same truck at two ports
+
+
+@pytest.fixture(scope="session")
+def cargo_pairs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    out = tmp_path_factory.mktemp("cargo-pairs")
+    run = vigil("synth", "--kind", "cargo-pair", "--count", "5", "--seed", "902", "--out", out,
+                "--profiles", REPO / "ScannerProfiles", timeout=300)
+    assert run.returncode == 0, run.describe()
+    return out, {e["file"]: e for e in json.loads((out / "labels.json").read_text())["scans"]}
+
+
+def overlaps(box: dict, truth: dict) -> bool:
+    return (box["x"] < truth["x"] + truth["width"] and truth["x"] < box["x"] + box["width"]
+            and box["y"] < truth["y"] + truth["height"] and truth["y"] < box["y"] + box["height"])
+
+
+def test_a_keyed_scan_seen_at_another_site_is_cross_checked(serve, cargo_pairs):
+    out, labels = cargo_pairs
+    server = serve(config={"pairing": {"retentionDays": 7}})
+    firsts = [e for name, e in sorted(labels.items()) if name.endswith("-a.tiff")]
+    changed = next(e for e in firsts if any(o.get("massThickness", 0) >= 8 and o["label"] == "added" for o in e["objects"]))
+    unchanged = next(e for e in firsts if not e["objects"])
+    for a in (changed, unchanged):
+        b = labels[a["pairOf"]]
+        key = f"TRUCK-{a['file'][5:9]}"
+        results = []
+        for entry, site in ((a, "PORT-A"), (b, "PORT-B")):
+            with server.connect(station=site.lower()) as c:
+                rid = c.send_scan({"scanId": entry["file"], "profile": entry["profile"], "site": site, "pairKey": key,
+                                   "source": entry["file"]}, (out / entry["file"]).read_bytes())
+                o = c.wait(rid)
+            assert o.types == ["ACK", "RESULT"], f"{o.frames}\n{server.stderr()}"
+            results.append(o.result)
+        first, second = results
+        # The first sight of a key has nothing to be compared with.
+        assert not [f for f in first["findings"] if f["kind"] == "paired-difference"], first
+        paired = [f for f in second["findings"] if f["kind"] == "paired-difference"]
+        if a is unchanged:
+            assert paired == [], second
+            continue
+        truth = b["objects"][0]
+        assert second["verdict"] == "alarm", second
+        assert any(f["label"] == "added" and overlaps(f["box"], truth["box"]) and overlaps(f["otherBox"], truth["otherBox"])
+                   and f["pairedScanId"] == first["scanId"] for f in paired), (paired, truth)
+        assert "crosscheck" in second["timingsMs"]
+    # What later comparisons need is kept, one file per keyed scan.
+    assert len(list((server.data / "pairing").glob("*.att"))) == 4
+
+
+def test_scans_of_one_key_at_one_site_are_not_cross_checked(serve, cargo_pairs):
+    out, labels = cargo_pairs
+    server = serve()
+    a = labels["pair-0001-a.tiff"]
+    for scan_id in ("first", "second"):
+        with server.connect(station="port-a") as c:
+            rid = c.send_scan({"scanId": scan_id, "profile": a["profile"], "site": "PORT-A", "pairKey": "TRUCK-X",
+                               "source": a["file"]}, (out / a["file"]).read_bytes())
+            o = c.wait(rid)
+        assert o.types == ["ACK", "RESULT"] and "crosscheck" in o.result["timingsMs"], o.frames
+        assert not [f for f in o.result["findings"] if f["kind"] == "paired-difference"], o.result

@@ -38,6 +38,8 @@ public final class ScanIntake: @unchecked Sendable {
     public let configuration: Configuration
     let logger: Logger
     let observer: ResultObserver?
+    /// Cross-checks scans carrying a pairing key (nil: none are).
+    let pairing: PairedScans?
 
     private let lock = NSCondition()
     private var queue: [StoredScan] = []
@@ -51,7 +53,8 @@ public final class ScanIntake: @unchecked Sendable {
     private var finishedWorkers = 0
 
     public init(store: ScanStore, analyzer: Analyzer, configuration: Configuration = .init(),
-                logger: Logger = Logger(label: "vigil.intake"), observer: ResultObserver? = nil) {
+                logger: Logger = Logger(label: "vigil.intake"), observer: ResultObserver? = nil, pairing: PairedScans? = nil) {
+        self.pairing = pairing
         self.store = store
         self.analyzer = analyzer
         self.configuration = configuration
@@ -243,6 +246,15 @@ public final class ScanIntake: @unchecked Sendable {
             result = analyzer.analyze(bytes: try store.bytes(of: scan), request, raw: info.raw, started: start)
         } catch {
             result = analyzer.failure(request, error)
+        }
+        if let pairing, info.pairKey != nil, result.error == nil, let profile = analyzer.profiles.profiles[result.profile] {
+            do {
+                // Decoded again: the analyzer keeps no copy (a cost of tens of ms, only for keyed scans).
+                let decoded = try profile.interpret(try store.decoded(scan, decoder: ScanDecoder()), source: info.source)
+                pairing.check(scan, decoded: decoded, profile: profile, result: &result, logger: logger)
+            } catch {
+                logger.notice("could not cross-check", metadata: ["scan": "\(scan.id)", "error": "\(error)"])
+            }
         }
         do {
             if try !store.record(result, for: scan.id), let first = try store.result(scanId: scan.id) {
