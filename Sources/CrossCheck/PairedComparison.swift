@@ -48,7 +48,7 @@ public struct PairedComparison: Sendable {
         }
         let pitch = max(a.pitchMM, b.pitchMM)
         let ia = a.resampled(toPitchMM: pitch, pool: pool), ib = b.resampled(toPitchMM: pitch, pool: pool)
-        let coarse = Registration.find(ia, ib, maxShift: ia.width / 4)
+        let coarse = Registration.find(ia, ib, maxShift: ia.width / 4, pool: pool)
         // B in A's energy, fitted on the coarse registration, then again on the refined one.
         let mappedCoarse = EnergyMapping.fit(ia, ib, coarse).apply(to: ib, pool: pool)
         let registration = Registration.refine(ia, mappedCoarse, coarse, scale: 1, pool: pool)

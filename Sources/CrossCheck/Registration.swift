@@ -14,8 +14,8 @@ public struct Registration: Sendable, Equatable {
     public var shift: [Double]
 
     /// Finds the registration of `b` onto `a`. `maxShift` bounds the search (pixels).
-    static func find(_ a: AttenuationImage, _ b: AttenuationImage, maxShift: Int) -> Registration {
-        let (scaleY, dy) = vertical(a.rowProfile, b.rowProfile)
+    static func find(_ a: AttenuationImage, _ b: AttenuationImage, maxShift: Int, pool: WorkerPool) -> Registration {
+        let (scaleY, dy) = vertical(a.rowProfile, b.rowProfile, pool: pool)
         let ca = a.columnProfile, cb = b.columnProfile
         // Global shift first. Speed wobbles smoothly (a few percent), so the displacement drifts by
         // at most a couple of pixels between neighbouring windows: start from the most distinctive
@@ -77,7 +77,7 @@ public struct Registration: Sendable, Equatable {
 
     /// The vertical scale (0.8 to 1.25) and offset that best map A's height profile onto B's:
     /// b(y · scale + dy) ≈ a(y).
-    static func vertical(_ a: [Double], _ b: [Double]) -> (Double, Double) {
+    static func vertical(_ a: [Double], _ b: [Double], pool: WorkerPool) -> (Double, Double) {
         var best = (score: -Double.infinity, scale: 1.0, dy: 0.0)
         func sampled(_ scale: Double, _ dy: Double) -> [Double] {
             a.indices.map { y in
@@ -87,17 +87,32 @@ public struct Registration: Sendable, Equatable {
                 return b[i] * (1 - t) + b[i + 1] * t
             }
         }
+        // Scales are searched in parallel, each its own best; the first best in scale order wins, as
+        // a serial search would pick it.
+        var scales: [Double] = []
         var scale = 0.8
         while scale <= 1.25 {
-            let limit = Double(a.count) / 4
-            var dy = -limit
-            while dy <= limit {
-                let c = correlation(a, sampled(scale, dy))
-                if c > best.score { best = (c, scale, dy) }
-                dy += 1
-            }
+            scales.append(scale)
             scale += 0.01
         }
+        var bests = [(score: Double, scale: Double, dy: Double)](repeating: (-Double.infinity, 1, 0), count: scales.count)
+        bests.withUnsafeMutableBufferPointer { buffer in
+            let out = UnsafeSendableBuffer(buffer)
+            pool.forEachRange(scales.count) { range in
+                for k in range {
+                    let limit = Double(a.count) / 4
+                    var dy = -limit
+                    var local = (score: -Double.infinity, scale: scales[k], dy: 0.0)
+                    while dy <= limit {
+                        let c = correlation(a, sampled(scales[k], dy))
+                        if c > local.score { local = (c, scales[k], dy) }
+                        dy += 1
+                    }
+                    out.base[k] = local
+                }
+            }
+        }
+        for candidate in bests where candidate.score > best.score { best = candidate }
         // Refine both around the best, finer.
         var fine = best
         for ds in stride(from: -0.006, through: 0.006, by: 0.001) {
@@ -342,14 +357,16 @@ extension Registration {
                            pool: WorkerPool) -> [Bool] {
         let (w, h) = (a.width, a.height)
         var residual = [Float](repeating: 0, count: w * h), tolerance = residual
-        for y in 0..<h {
+        PairedComparison.fill(&residual, h, pool) { y, out in
+            let by = Double(y) * registration.scaleY + registration.dy
+            for x in 0..<w { out[y * w + x] = abs(a.values[y * w + x] - s * b.sample(Double(x) + registration.shift[x], by)) }
+        }
+        PairedComparison.fill(&tolerance, h, pool) { y, out in
             let by = Double(y) * registration.scaleY + registration.dy
             for x in 0..<w {
                 let bx = Double(x) + registration.shift[x]
-                let v = b.sample(bx, by)
-                residual[y * w + x] = abs(a.values[y * w + x] - s * v)
                 let gx = abs(b.sample(bx + 0.5, by) - b.sample(bx - 0.5, by)), gy = abs(b.sample(bx, by + 0.5) - b.sample(bx, by - 0.5))
-                tolerance[y * w + x] = 2.5 * s * (gx + gy)
+                out[y * w + x] = 2.5 * s * (gx + gy)
             }
         }
         var sample = stride(from: 0, to: w * h, by: 7).compactMap { i -> Float? in a.values[i] > 0.05 ? residual[i] : nil }
