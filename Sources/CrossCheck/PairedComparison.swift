@@ -161,12 +161,15 @@ public struct PairedComparison: Sendable {
             }
         }
         let sigma = sigmaOf[1]
-        let differences = regions(z, w, h, sigma: 1, threshold: 5).compactMap { r -> Difference? in
-            let significance = r.sum / Double(r.count).squareRoot()
+        let kept = regions(z, w, h, sigma: 1, threshold: 5).filter { r in
             let (bw, bh) = (r.x1 - r.x0 + 1, r.y1 - r.y0 + 1)
             // Objects, not specks: at least 40 pixels, 5 x 5 (3 x 3 cm at 6 mm), and significant.
-            guard r.count >= 40, bw >= 5, bh >= 5, significance >= 60 else { return nil }
-            guard !explainedByShift(r, a, b, registration, scale: scale, sigma: Float(sigmaOf[band(r.y0 * w + r.x0)])) else { return nil }
+            guard r.count >= 40, bw >= 5, bh >= 5, r.sum / Double(r.count).squareRoot() >= 60 else { return false }
+            return !explainedByShift(r, a, b, registration, scale: scale, sigma: Float(sigmaOf[band(r.y0 * w + r.x0)]))
+        }
+        let differences = merged(kept, gap: 6).map { r -> Difference in
+            let significance = r.sum / Double(r.count).squareRoot()
+            let (bw, bh) = (r.x1 - r.x0 + 1, r.y1 - r.y0 + 1)
             let boxA = PixelRect(x: Double(r.x0), y: Double(r.y0), width: Double(bw), height: Double(bh))
             let s0 = registration.shift[r.x0], s1 = registration.shift[r.x1]
             let boxB = PixelRect(x: Double(r.x0) + s0, y: Double(r.y0) * registration.scaleY + registration.dy,
@@ -223,6 +226,28 @@ public struct PairedComparison: Sendable {
         var count = 0
         var sum = 0.0
         var x0 = Int.max, y0 = Int.max, x1 = -1, y1 = -1
+    }
+
+    /// Regions of one sign whose boxes come within `gap` pixels of each other, as one: a filled
+    /// compartment's change shows along its walls in pieces, and the analyst wants one box for it.
+    static func merged(_ regions: [Region], gap: Int) -> [Region] {
+        var out = regions
+        var changed = true
+        while changed {
+            changed = false
+            search: for i in out.indices {
+                for j in out.indices where j > i && out[i].positive == out[j].positive {
+                    let (p, q) = (out[i], out[j])
+                    guard p.x0 - gap <= q.x1, q.x0 - gap <= p.x1, p.y0 - gap <= q.y1, q.y0 - gap <= p.y1 else { continue }
+                    out[i] = Region(positive: p.positive, count: p.count + q.count, sum: p.sum + q.sum,
+                                    x0: min(p.x0, q.x0), y0: min(p.y0, q.y0), x1: max(p.x1, q.x1), y1: max(p.y1, q.y1))
+                    out.remove(at: j)
+                    changed = true
+                    break search
+                }
+            }
+        }
+        return out
     }
 
     /// Connected regions (4-neighbours) of one sign beyond `threshold` σ.
