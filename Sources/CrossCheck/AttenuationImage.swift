@@ -56,16 +56,17 @@ public struct AttenuationImage: Sendable {
         return out
     }
 
-    @inline(__always) func at(_ x: Int, _ y: Int) -> Float {
-        x >= 0 && x < width && y >= 0 && y < height ? values[y * width + x] : 0
+    @inline(__always) func at(_ x: Int, _ y: Int, plane: [Float]? = nil) -> Float {
+        x >= 0 && x < width && y >= 0 && y < height ? (plane ?? values)[y * width + x] : 0
     }
 
-    /// Bilinear sample at pixel-index coordinates; outside the image is air (0).
-    @inline(__always) func sample(_ x: Double, _ y: Double) -> Float {
+    /// Bilinear sample at pixel-index coordinates of the high channel (or of `plane`, laid out the
+    /// same); outside the image is air (0).
+    @inline(__always) func sample(_ x: Double, _ y: Double, plane: [Float]? = nil) -> Float {
         let x0 = Int(x.rounded(.down)), y0 = Int(y.rounded(.down))
         let fx = Float(x - Double(x0)), fy = Float(y - Double(y0))
-        let top = at(x0, y0) * (1 - fx) + at(x0 + 1, y0) * fx
-        let bottom = at(x0, y0 + 1) * (1 - fx) + at(x0 + 1, y0 + 1) * fx
+        let top = at(x0, y0, plane: plane) * (1 - fx) + at(x0 + 1, y0, plane: plane) * fx
+        let bottom = at(x0, y0 + 1, plane: plane) * (1 - fx) + at(x0 + 1, y0 + 1, plane: plane) * fx
         return top * (1 - fy) + bottom * fy
     }
 

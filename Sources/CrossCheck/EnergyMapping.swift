@@ -25,14 +25,14 @@ struct EnergyMapping: Sendable {
         let n = dual ? 5 : 3
         var samples: [(a: Double, high: Double, low: Double?)] = []
         for y in stride(from: 1, to: a.height - 1, by: 3) {
-            let by = Double(y) * registration.scaleY + registration.dy
+            let by = registration.rowInB(y)
             guard by >= 1, by <= Double(b.height - 2) else { continue }
             for x in stride(from: 1, to: a.width - 1, by: 3) {
-                let bx = Double(x) + registration.shift[x]
+                let bx = registration.columnInB(x)
                 guard bx >= 1, bx <= Double(b.width - 2) else { continue }
                 let av = Double(a.values[y * a.width + x]), high = Double(b.sample(bx, by))
                 guard av > 0.05 || high > 0.05 else { continue }
-                samples.append((av, high, b.low.map { Double(sample($0, b.width, bx, by)) }))
+                samples.append((av, high, b.low.map { Double(b.sample(bx, by, plane: $0)) }))
             }
         }
         var mapping = EnergyMapping(coefficients: dual ? [1, 0, 0, 0, 0] : [1, 0, 0], dualEnergy: dual)
@@ -81,13 +81,5 @@ struct EnergyMapping: Sendable {
             }
         }
         return out
-    }
-
-    /// Bilinear sample of a plane at pixel-index coordinates.
-    @inline(__always) static func sample(_ plane: [Float], _ width: Int, _ x: Double, _ y: Double) -> Float {
-        let x0 = Int(x), y0 = Int(y), fx = Float(x - Double(x0)), fy = Float(y - Double(y0))
-        let top = plane[y0 * width + x0] * (1 - fx) + plane[y0 * width + x0 + 1] * fx
-        let bottom = plane[(y0 + 1) * width + x0] * (1 - fx) + plane[(y0 + 1) * width + x0 + 1] * fx
-        return top * (1 - fy) + bottom * fy
     }
 }

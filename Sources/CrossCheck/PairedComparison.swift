@@ -51,7 +51,7 @@ public struct PairedComparison: Sendable {
         let coarse = Registration.find(ia, ib, maxShift: ia.width / 4, pool: pool)
         // B in A's energy, fitted on the coarse registration, then again on the refined one.
         let mappedCoarse = EnergyMapping.fit(ia, ib, coarse).apply(to: ib, pool: pool)
-        let registration = Registration.refine(ia, mappedCoarse, coarse, scale: 1, pool: pool)
+        let registration = Registration.refine(ia, mappedCoarse, coarse, pool: pool)
         let mapped = EnergyMapping.fit(ia, ib, registration).apply(to: ib, pool: pool)
         return compare(ia, mapped, registration: registration)
     }
@@ -60,9 +60,9 @@ public struct PairedComparison: Sendable {
     static func energyScale(_ a: AttenuationImage, _ b: AttenuationImage, _ registration: Registration) -> Float {
         var ratios: [Float] = []
         for y in stride(from: 0, to: a.height, by: 2) {
-            let by = Double(y) * registration.scaleY + registration.dy
+            let by = registration.rowInB(y)
             for x in stride(from: 0, to: a.width, by: 2) {
-                let av = a.values[y * a.width + x], bv = b.sample(Double(x) + registration.shift[x], by)
+                let av = a.values[y * a.width + x], bv = b.sample(registration.columnInB(x), by)
                 if av > 0.3, av < 6, bv > 0.3 { ratios.append(av / bv) }
             }
         }
@@ -87,19 +87,11 @@ public struct PairedComparison: Sendable {
 
     static func compare(_ a: AttenuationImage, _ b: AttenuationImage, registration: Registration, pool: WorkerPool = .shared) -> PairedComparison {
         let (w, h) = (a.width, a.height)
-        // B warped onto A; where B saw nothing of A's view (beyond its top, bottom or ends) there is nothing to compare.
+        // B warped onto A.
         var warped = [Float](repeating: 0, count: w * h)
-        var valid = [Bool](repeating: false, count: w * h)
         fill(&warped, h, pool) { y, out in
-            let by = Double(y) * registration.scaleY + registration.dy
-            for x in 0..<w { out[y * w + x] = b.sample(Double(x) + registration.shift[x], by) }
-        }
-        fill(&valid, h, pool) { y, out in
-            let by = Double(y) * registration.scaleY + registration.dy
-            for x in 0..<w {
-                let bx = Double(x) + registration.shift[x]
-                out[y * w + x] = bx >= 2 && bx <= Double(b.width - 3) && by >= 2 && by <= Double(b.height - 3)
-            }
+            let by = registration.rowInB(y)
+            for x in 0..<w { out[y * w + x] = b.sample(registration.columnInB(x), by) }
         }
         let scale = energyScale(a, b, registration)
         // Difference, keeping at each pixel the smallest of its 5 x 5 neighbourhood's differences: an
@@ -143,8 +135,7 @@ public struct PairedComparison: Sendable {
         var sigmaOf = [Double](repeating: 0, count: bands)
         var fallback = 1e-3
         for k in 0..<bands where byBand[k].count >= 100 {
-            byBand[k].sort()
-            sigmaOf[k] = max(1e-4, Double(byBand[k][byBand[k].count / 2]) * 1.4826)
+            sigmaOf[k] = max(1e-4, Registration.robustSigma(byBand[k].map(Double.init))!)
             fallback = max(fallback, sigmaOf[k])
         }
         for k in 0..<bands where sigmaOf[k] == 0 { sigmaOf[k] = fallback }  // too few pixels: be conservative
@@ -152,11 +143,15 @@ public struct PairedComparison: Sendable {
         // local gradient of A times a pixel and a half) and what calibration leaves.
         var z = [Float](repeating: 0, count: w * h)
         fill(&z, h, pool) { y, out in
+            let by = registration.rowInB(y)
             for x in 0..<w {
                 let i = y * w + x
+                // Where B saw nothing of A's view (beyond its top, bottom or ends) there is nothing to compare.
+                let bx = registration.columnInB(x)
+                let valid = bx >= 2 && bx <= Double(b.width - 3) && by >= 2 && by <= Double(b.height - 3)
                 let gx = abs(a.at(x + 1, y) - a.at(x - 1, y)) / 2, gy = abs(a.at(x, y + 1) - a.at(x, y - 1)) / 2
                 let sigma = Float(sigmaOf[band(i)])
-                let excess = valid[i] ? max(0, abs(smooth[i]) - 1.5 * max(gx, gy) - relativeTolerance * abs(a.values[i])) : 0
+                let excess = valid ? max(0, abs(smooth[i]) - 1.5 * max(gx, gy) - relativeTolerance * abs(a.values[i])) : 0
                 out[i] = (smooth[i] < 0 ? -excess : excess) / sigma
             }
         }
@@ -172,7 +167,7 @@ public struct PairedComparison: Sendable {
             let (bw, bh) = (r.x1 - r.x0 + 1, r.y1 - r.y0 + 1)
             let boxA = PixelRect(x: Double(r.x0), y: Double(r.y0), width: Double(bw), height: Double(bh))
             let s0 = registration.shift[r.x0], s1 = registration.shift[r.x1]
-            let boxB = PixelRect(x: Double(r.x0) + s0, y: Double(r.y0) * registration.scaleY + registration.dy,
+            let boxB = PixelRect(x: registration.columnInB(r.x0), y: registration.rowInB(r.y0),
                                  width: Double(bw) + s1 - s0, height: Double(bh) * registration.scaleY)
             var mean = 0.0
             for y in r.y0...r.y1 { for x in r.x0...r.x1 where abs(z[y * w + x]) > 5 { mean += Double(smooth[y * w + x]) } }
@@ -198,9 +193,9 @@ public struct PairedComparison: Sendable {
         func excess(_ dx: Double, _ dy: Double) -> Float {
             var total: Float = 0
             for y in Swift.stride(from: y0, through: y1, by: stride) {
-                let by = Double(y) * registration.scaleY + registration.dy + dy
+                let by = registration.rowInB(y) + dy
                 for x in Swift.stride(from: x0, through: x1, by: stride) {
-                    let d = a.values[y * a.width + x] - scale * b.sample(Double(x) + registration.shift[x] + dx, by)
+                    let d = a.values[y * a.width + x] - scale * b.sample(registration.columnInB(x) + dx, by)
                     total += max(0, abs(d) - 3 * sigma)
                 }
             }

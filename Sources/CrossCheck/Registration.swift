@@ -3,8 +3,8 @@ import Compute
 /// Where scan B's pixels are for each pixel of scan A, in the common space:
 /// B(x + shift[x], y · scaleY + dy). The vehicle sits at another height (`dy`), the scanners'
 /// geometry (source distance, calibration) gives another vertical magnification (`scaleY`), and it
-/// travelled at another, uneven speed (`shift` varies along the scan). All are found from 1-D
-/// profiles, which the changes sought barely move.
+/// travelled at another, uneven speed (`shift` varies along the scan). Found first from 1-D
+/// profiles, which the changes sought barely move (`find`), then on the images (`refine`).
 public struct Registration: Sendable, Equatable {
     /// Vertical offset, pixels.
     public var dy: Double
@@ -12,6 +12,17 @@ public struct Registration: Sendable, Equatable {
     public var scaleY: Double
     /// Horizontal displacement per column of A, pixels.
     public var shift: [Double]
+
+    /// The column of B (fractional) that column `x` of A saw.
+    @inline(__always) func columnInB(_ x: Int) -> Double { Double(x) + shift[x] }
+    /// The row of B (fractional) that row `y` of A saw.
+    @inline(__always) func rowInB(_ y: Int) -> Double { Double(y) * scaleY + dy }
+
+    /// The robust σ of magnitudes (the median, scaled for a normal distribution); nil when there are none.
+    static func robustSigma<T: BinaryFloatingPoint>(_ magnitudes: [T]) -> T? {
+        guard !magnitudes.isEmpty else { return nil }
+        return magnitudes.sorted()[magnitudes.count / 2] * 1.4826
+    }
 
     /// Finds the registration of `b` onto `a`. `maxShift` bounds the search (pixels).
     static func find(_ a: AttenuationImage, _ b: AttenuationImage, maxShift: Int, pool: WorkerPool) -> Registration {
@@ -58,8 +69,7 @@ public struct Registration: Sendable, Equatable {
             }
         }
         let centres = windows.map(Double.init)
-        let shifts = tracked
-        let smooth = medianFilter(shifts, radius: 2)
+        let smooth = medianFilter(tracked, radius: 2)
         var field = [Double](repeating: global, count: a.width)
         if !centres.isEmpty {
             for i in 0..<a.width {
@@ -175,29 +185,29 @@ public struct Registration: Sendable, Equatable {
 }
 
 extension Registration {
-    /// Refines a registration on the images themselves: Gauss–Newton on
-    /// Σ w·(A(x, y) − s·B(x + shift(x), y·scaleY + dy))², with the shift piecewise linear between
+    /// Refines a registration on the images themselves (B already in A's energy): Gauss–Newton on
+    /// Σ w·(A(x, y) − B(x + shift(x), y·scaleY + dy))², with the shift piecewise linear between
     /// knots `spacing` columns apart (the speed varies smoothly), a small penalty on its bends, and
     /// the vertical scale and offset solved together with it. A pixel whose residual a shift of a
     /// few pixels cannot explain (beyond 3σ plus 2.5 px times the local gradient) is what changed,
     /// or noise: it gets no weight, so the changes sought do not pull the registration. The first
     /// passes run on blurred images, which widens the basin the profile registration must land in.
-    static func refine(_ a: AttenuationImage, _ b: AttenuationImage, _ initial: Registration, scale s: Float,
+    static func refine(_ a: AttenuationImage, _ b: AttenuationImage, _ initial: Registration,
                        spacing: Int = 24, pool: WorkerPool) -> Registration {
         let (w, h) = (a.width, a.height)
         let knots = (w - 1) / spacing + 2  // knot k at column k·spacing; the last lies beyond the image
         var knot = (0..<knots).map { initial.shift[min(w - 1, $0 * spacing)] }
         var (scaleY, dy) = (initial.scaleY, initial.dy)
-        func field() -> [Double] {
-            (0..<w).map { x -> Double in
+        func current() -> Registration {
+            Registration(dy: dy, scaleY: scaleY, shift: (0..<w).map { x -> Double in
                 let k = x / spacing, t = Double(x - k * spacing) / Double(spacing)
                 return knot[k] * (1 - t) + knot[k + 1] * t
-            }
+            })
         }
         // Gauss–Newton passes on one pair of images with one weighting, until the knots settle.
         func iterate(_ ia: AttenuationImage, _ ib: AttenuationImage, passes: Int, robust: Float?, mask: [Bool]?) {
             for _ in 0..<passes {
-                let sums = NormalSums.accumulate(ia, ib, shift: field(), scaleY: scaleY, dy: dy, scale: s, robust: robust, mask: mask, pool: pool)
+                let sums = NormalSums.accumulate(ia, ib, current(), robust: robust, mask: mask, pool: pool)
                 guard let delta = step(sums) else { return }
                 // Gauss–Newton steps are trusted up to a pixel: beyond that the linearisation is not.
                 var steps: [Double] = []
@@ -259,9 +269,8 @@ extension Registration {
         iterate(binomialBlur(a, pool: pool), binomialBlur(b, pool: pool), passes: 8, robust: nil, mask: nil)
         iterate(a, b, passes: 4, robust: 10, mask: nil)
         iterate(a, b, passes: 4, robust: 3, mask: nil)
-        let changed = changeMask(a, b, Registration(dy: dy, scaleY: scaleY, shift: field()), scale: s, pool: pool)
-        iterate(a, b, passes: 6, robust: 3, mask: changed)
-        return Registration(dy: dy, scaleY: scaleY, shift: field())
+        iterate(a, b, passes: 6, robust: 3, mask: changeMask(a, b, current(), pool: pool))
+        return current()
     }
 
     /// Per-column and global sums of the linearised problem (see `refine`).
@@ -271,18 +280,16 @@ extension Registration {
         var columns: [Column]
         var global: Global
 
-        static func accumulate(_ a: AttenuationImage, _ b: AttenuationImage, shift: [Double], scaleY: Double, dy: Double,
-                               scale s: Float, robust: Float?, mask: [Bool]?, pool: WorkerPool) -> NormalSums {
+        static func accumulate(_ a: AttenuationImage, _ b: AttenuationImage, _ registration: Registration,
+                               robust: Float?, mask: [Bool]?, pool: WorkerPool) -> NormalSums {
             let (w, h) = (a.width, a.height)
             // σ of the residual, robustly, from a sparse sample of pixels where either image sees matter.
             var sample: [Float] = []
             for i in stride(from: 0, to: w * h, by: 61) {
-                let x = i % w, y = i / w
-                let bv = b.sample(Double(x) + shift[x], Double(y) * scaleY + dy)
-                if a.values[i] > 0.05 || bv > 0.05 { sample.append(abs(a.values[i] - s * bv)) }
+                let bv = b.sample(registration.columnInB(i % w), registration.rowInB(i / w))
+                if a.values[i] > 0.05 || bv > 0.05 { sample.append(abs(a.values[i] - bv)) }
             }
-            sample.sort()
-            let sigma = sample.isEmpty ? 0.01 : max(1e-3, sample[sample.count / 2] * 1.4826)
+            let sigma = Registration.robustSigma(sample).map { max(1e-3, $0) } ?? 0.01
             let blocks = 16
             var columns = [Column](repeating: Column(), count: w * blocks)
             var globals = [Global](repeating: Global(), count: blocks)
@@ -296,20 +303,20 @@ extension Registration {
                             var g = Global()
                             let base = cols.base + block * w
                             for y in (block * h / blocks)..<((block + 1) * h / blocks) {
-                                let by = Double(y) * scaleY + dy
+                                let by = registration.rowInB(y)
                                 guard by >= 1, by <= Double(b.height - 2) else { continue }
                                 let y0 = Int(by), fy = Float(by - Double(y0))
                                 for x in 0..<w {
-                                    let bx = Double(x) + shift[x]
+                                    let bx = registration.columnInB(x)
                                     guard bx >= 1, bx <= Double(b.width - 2) else { continue }
                                     let x0 = Int(bx), fx = Float(bx - Double(x0))
                                     let p00 = bv[y0 * b.width + x0], p01 = bv[y0 * b.width + x0 + 1]
                                     let p10 = bv[(y0 + 1) * b.width + x0], p11 = bv[(y0 + 1) * b.width + x0 + 1]
                                     let top = p00 + (p01 - p00) * fx, bottom = p10 + (p11 - p10) * fx
                                     let value = top + (bottom - top) * fy
-                                    let gx = s * ((p01 - p00) * (1 - fy) + (p11 - p10) * fy)
-                                    let gy = s * (bottom - top)
-                                    let r = av[y * w + x] - s * value
+                                    let gx = (p01 - p00) * (1 - fy) + (p11 - p10) * fy
+                                    let gy = bottom - top
+                                    let r = av[y * w + x] - value
                                     if let mask, mask[y * w + x] { continue }
                                     var weight: Float = 1
                                     if let robust {
@@ -353,25 +360,23 @@ extension Registration {
 
     /// Pixels no small shift explains (the residual beyond 4σ plus 2.5 px times the gradient), in
     /// clusters (at least 5 of their 3 x 3 neighbourhood), grown by 4 px to take in their outlines.
-    static func changeMask(_ a: AttenuationImage, _ b: AttenuationImage, _ registration: Registration, scale s: Float,
-                           pool: WorkerPool) -> [Bool] {
+    static func changeMask(_ a: AttenuationImage, _ b: AttenuationImage, _ registration: Registration, pool: WorkerPool) -> [Bool] {
         let (w, h) = (a.width, a.height)
         var residual = [Float](repeating: 0, count: w * h), tolerance = residual
         PairedComparison.fill(&residual, h, pool) { y, out in
-            let by = Double(y) * registration.scaleY + registration.dy
-            for x in 0..<w { out[y * w + x] = abs(a.values[y * w + x] - s * b.sample(Double(x) + registration.shift[x], by)) }
+            let by = registration.rowInB(y)
+            for x in 0..<w { out[y * w + x] = abs(a.values[y * w + x] - b.sample(registration.columnInB(x), by)) }
         }
         PairedComparison.fill(&tolerance, h, pool) { y, out in
-            let by = Double(y) * registration.scaleY + registration.dy
+            let by = registration.rowInB(y)
             for x in 0..<w {
-                let bx = Double(x) + registration.shift[x]
+                let bx = registration.columnInB(x)
                 let gx = abs(b.sample(bx + 0.5, by) - b.sample(bx - 0.5, by)), gy = abs(b.sample(bx, by + 0.5) - b.sample(bx, by - 0.5))
-                out[y * w + x] = 2.5 * s * (gx + gy)
+                out[y * w + x] = 2.5 * (gx + gy)
             }
         }
-        var sample = stride(from: 0, to: w * h, by: 7).compactMap { i -> Float? in a.values[i] > 0.05 ? residual[i] : nil }
-        sample.sort()
-        let sigma = sample.isEmpty ? 0.01 : max(1e-3, sample[sample.count / 2] * 1.4826)
+        let sample = stride(from: 0, to: w * h, by: 7).compactMap { i -> Float? in a.values[i] > 0.05 ? residual[i] : nil }
+        let sigma = Registration.robustSigma(sample).map { max(1e-3, $0) } ?? 0.01
         let raw = (0..<(w * h)).map { residual[$0] > 4 * sigma + tolerance[$0] }
         var clustered = [Bool](repeating: false, count: w * h)
         for y in 1..<(h - 1) {
