@@ -77,24 +77,26 @@ struct PairCommand: ParsableCommand {
             throw CommandFailure("\(a) and \(b): \(error)")
         }
         let t2 = clock.now
-        func ms(_ d: Duration) -> Double { ((Double(d.components.seconds) * 1e3 + Double(d.components.attoseconds) / 1e15) * 1000).rounded() / 1000 }
         let findings = comparison.differences.map { d in
-            Output.Finding(label: d.added ? "added" : "removed", confidence: (d.confidence * 1000).rounded() / 1000,
+            Output.Finding(label: d.added ? "added" : "removed", confidence: d.confidence.rounded(toPlaces: 3),
                            box: .init(d.boxA, imageWidth: sa.width, imageHeight: sa.height),
                            otherBox: .init(d.boxB, imageWidth: sb.width, imageHeight: sb.height),
-                           significance: (d.significance * 10).rounded() / 10, meanAttenuationDifference: (d.meanDifference * 1000).rounded() / 1000)
+                           significance: d.significance.rounded(toPlaces: 1), meanAttenuationDifference: d.meanDifference.rounded(toPlaces: 3))
         }
         let shifts = comparison.registration.shift
-        func r2(_ v: Double) -> Double { (v * 100).rounded() / 100 }
-        let columns = stride(from: 0, to: sa.width, by: 16).map { x in [Double(x), r2(comparison.pointInB(x: Double(x), y: Double(sa.height / 2)).x)] }
-        let rows = stride(from: 0, to: sa.height, by: 16).map { y in [Double(y), r2(comparison.pointInB(x: Double(sa.width / 2), y: Double(y)).y)] }
+        let columns = stride(from: 0, to: sa.width, by: 16).map { x in
+            [Double(x), comparison.pointInB(x: Double(x), y: Double(sa.height / 2)).x.rounded(toPlaces: 2)]
+        }
+        let rows = stride(from: 0, to: sa.height, by: 16).map { y in
+            [Double(y), comparison.pointInB(x: Double(sa.width / 2), y: Double(y)).y.rounded(toPlaces: 2)]
+        }
         try printJSON(Output(
             a: a, b: b, profileA: pa.id, profileB: pb.id, verdict: findings.isEmpty ? "clear" : "alarm", findings: findings,
-            registration: .init(verticalOffsetPixels: (comparison.registration.dy * 100).rounded() / 100,
-                                verticalScale: (comparison.registration.scaleY * 10000).rounded() / 10000,
-                                shiftMinPixels: ((shifts.min() ?? 0) * 100).rounded() / 100, shiftMaxPixels: ((shifts.max() ?? 0) * 100).rounded() / 100,
-                                scale: (comparison.scale * 1000).rounded() / 1000, noise: (comparison.noise * 10000).rounded() / 10000,
+            registration: .init(verticalOffsetPixels: comparison.registration.dy.rounded(toPlaces: 2),
+                                verticalScale: comparison.registration.scaleY.rounded(toPlaces: 4),
+                                shiftMinPixels: (shifts.min() ?? 0).rounded(toPlaces: 2), shiftMaxPixels: (shifts.max() ?? 0).rounded(toPlaces: 2),
+                                scale: comparison.scale.rounded(toPlaces: 3), noise: comparison.noise.rounded(toPlaces: 4),
                                 columns: columns, rows: rows),
-            timingsMs: ["decode": ms(t1 - t0), "compare": ms(t2 - t1), "total": ms(clock.now - t0)]))
+            timingsMs: ["decode": milliseconds(t1 - t0), "compare": milliseconds(t2 - t1), "total": milliseconds(clock.now - t0)]))
     }
 }
