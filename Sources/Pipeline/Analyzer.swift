@@ -68,6 +68,13 @@ public final class Analyzer: Sendable {
     /// Analyses encoded bytes as a station sent them (`raw` gives the layout of headerless pixels).
     public func analyze(bytes: [UInt8], _ request: Request, raw: RawLayout? = nil,
                         started: ContinuousClock.Instant? = nil) -> AnalysisResult {
+        analyzeKeepingScan(bytes: bytes, request, raw: raw, started: started).result
+    }
+
+    /// `analyze(bytes:)`, also handing back the interpreted scan and its profile (nil when the
+    /// analysis failed), for work that follows on the same pixels without decoding them again.
+    public func analyzeKeepingScan(bytes: [UInt8], _ request: Request, raw: RawLayout? = nil, started: ContinuousClock.Instant? = nil)
+        -> (result: AnalysisResult, scan: Scan?, profile: ScannerProfile?) {
         let clock = ContinuousClock()
         let start = started ?? clock.now
         do {
@@ -78,9 +85,9 @@ public final class Analyzer: Sendable {
             found.timingsMs["decode"] = decodeMs
             var result = decide(found, request)
             result.timingsMs["total"] = ms(clock.now - start)
-            return result
+            return (result, found.scan, found.profile)
         } catch {
-            return failed(request, error)
+            return (failed(request, error), nil, nil)
         }
     }
 

@@ -243,18 +243,13 @@ public final class ScanIntake: @unchecked Sendable {
                                        declaration: info.declaration, scanId: scan.id)
         var result: AnalysisResult
         do {
-            result = analyzer.analyze(bytes: try store.bytes(of: scan), request, raw: info.raw, started: start)
+            let analysed = analyzer.analyzeKeepingScan(bytes: try store.bytes(of: scan), request, raw: info.raw, started: start)
+            result = analysed.result
+            if let pairing, let interpreted = analysed.scan, let profile = analysed.profile {
+                pairing.check(scan, decoded: interpreted, profile: profile, result: &result, logger: logger)
+            }
         } catch {
             result = analyzer.failure(request, error)
-        }
-        if let pairing, info.pairKey != nil, result.error == nil, let profile = analyzer.profiles.profiles[result.profile] {
-            do {
-                // Decoded again: the analyzer keeps no copy (a cost of tens of ms, only for keyed scans).
-                let decoded = try profile.interpret(try store.decoded(scan, decoder: ScanDecoder()), source: info.source)
-                pairing.check(scan, decoded: decoded, profile: profile, result: &result, logger: logger)
-            } catch {
-                logger.notice("could not cross-check", metadata: ["scan": "\(scan.id)", "error": "\(error)"])
-            }
         }
         do {
             if try !store.record(result, for: scan.id), let first = try store.result(scanId: scan.id) {
