@@ -19,13 +19,20 @@ async function api(path, options) {
   return r;
 }
 
+// Sets each named field of `form` from the page's query string (a shared link reopens the same
+// view) and returns the query's parameters.
+function fillFromQuery(form) {
+  const params = new URLSearchParams(location.search);
+  for (const el of form.elements) if (el.name && params.has(el.name)) el.value = params.get(el.name);
+  return params;
+}
+
 // ---------------------------------------------------------------- queue
 
 async function showQueue() {
   $("#queue-view").hidden = false;
   const form = $("#filters");
-  const params = new URLSearchParams(location.search);
-  for (const el of form.elements) if (el.name && params.has(el.name)) el.value = params.get(el.name);
+  const params = fillFromQuery(form);
   form.onsubmit = (e) => {
     e.preventDefault();
     const q = new URLSearchParams();
@@ -376,8 +383,7 @@ function row(cells, numeric) {
 async function showDashboard() {
   $("#dashboard-view").hidden = false;
   const form = $("#dashboard-form");
-  const params = new URLSearchParams(location.search);
-  for (const el of form.elements) if (el.name && params.has(el.name)) el.value = params.get(el.name);
+  const params = fillFromQuery(form);
   form.onsubmit = (e) => {
     e.preventDefault();
     location.search = new URLSearchParams({ site: form.site.value, days: form.days.value }).toString();
