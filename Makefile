@@ -60,7 +60,7 @@ run: deps
 	$(VIGIL_RELEASE) push $(DEMO)/vehicle/*.tiff --profile vehicle-top --site demo --station demo-gate && \
 	$(VIGIL_RELEASE) push $(DEMO)/parcel-ct/*.tiff --profile parcel-ct --site demo --station demo-gate \
 		|| { kill -TERM $$pid; wait $$pid; exit 1; }; \
-	echo "== serving: results at http://127.0.0.1:8080/api/scans, metrics at /metrics; stations push to 127.0.0.1:7300, DICOM to VIGIL@127.0.0.1:11112"; \
+	echo "== serving: review page at http://127.0.0.1:8080/review (sign in as admin with the password printed at the first start, or add accounts with vigil users add), API at /api/scans, metrics at /metrics; stations push to 127.0.0.1:7300, DICOM to VIGIL@127.0.0.1:11112"; \
 	if [ -n "$(RUN_SECONDS)" ]; then sleep $(RUN_SECONDS); kill -TERM $$pid; fi; \
 	wait $$pid
 

@@ -74,7 +74,7 @@ let package = Package(
         .target(name: "DICOS", dependencies: ["Pipeline", "CDICOM"]),
         // Scans, results, findings and timings in SQLite (GRDB); scan bytes as files beside it.
         .target(name: "Store", dependencies: ["Pipeline", "Profiles", .product(name: "GRDB", package: "GRDB.swift"),
-                                             .product(name: "Crypto", package: "swift-crypto")]),
+                                             .product(name: "Crypto", package: "swift-crypto"), .product(name: "CryptoExtras", package: "swift-crypto")]),
         // The native TCP protocol (docs/protocol.md), the DICOM port, and the durable queue in
         // front of the pipeline's workers.
         .target(
@@ -122,6 +122,7 @@ let package = Package(
         .testTarget(name: "DICOMNetworkTests", dependencies: ["DICOMNetwork"]),
         .testTarget(name: "DICOSTests", dependencies: ["DICOS", "Pipeline", "DICOMNetwork"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Pipeline"]),
+        .testTarget(name: "WebTests", dependencies: ["Web", "Store"]),
         .testTarget(
             name: "IngestTests",
             dependencies: ["Ingest", "Store", "Pipeline", .product(name: "NIOCore", package: "swift-nio"),

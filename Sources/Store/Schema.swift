@@ -70,6 +70,23 @@ enum Schema {
                 CREATE TRIGGER auditNoDelete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
                 """)
         }
+        migrator.registerMigration("v6-accounts") { db in
+            // Passwords as scrypt hashes, tokens as SHA-256 of the bearer string: neither can be
+            // replayed from a copy of the database. Fingerprints: the models and policy files last
+            // seen, so a change between two starts is audited.
+            try db.execute(sql: """
+                CREATE TABLE accounts (
+                    name TEXT PRIMARY KEY NOT NULL, role TEXT NOT NULL, site TEXT,
+                    passwordHash TEXT NOT NULL, createdAt DOUBLE NOT NULL);
+                CREATE TABLE tokens (
+                    tokenHash TEXT PRIMARY KEY NOT NULL,
+                    account TEXT NOT NULL REFERENCES accounts(name) ON DELETE CASCADE,
+                    issuedAt DOUBLE NOT NULL, expiresAt DOUBLE NOT NULL);
+                CREATE INDEX tokensByAccount ON tokens (account);
+                CREATE TABLE fingerprints (
+                    kind TEXT NOT NULL, item TEXT NOT NULL, fingerprint TEXT NOT NULL, PRIMARY KEY (kind, item));
+                """)
+        }
         return migrator
     }
 }

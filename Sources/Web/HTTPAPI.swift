@@ -23,18 +23,34 @@ public enum HTTPAPI {
         }
     }
 
-    /// Extra routes a caller adds (the DICOS report, later the review page).
-    public typealias Extension = @Sendable (Router<BasicRequestContext>) -> Void
+    /// Extra routes a caller adds (the material table of the review page), behind the same access rules.
+    public typealias Extension = @Sendable (Router<APIRequestContext>, Access) -> Void
 
+    /// Every route but `/healthz`, `/metrics`, the review page's static files and `/api/login`
+    /// needs a signed-in account (see `Access` for who may do what).
     public static func router(store: ScanStore, registry: PrometheusCollectorRegistry, queueDepth: @escaping @Sendable () -> Int,
+                              access: Access, throttle: SignInThrottle = SignInThrottle(), tokenLifetime: TimeInterval = 12 * 3600,
                               thresholds: SiteThresholdService? = nil, profiles: ProfileCatalog? = nil,
-                              decoder: ScanDecoder = ScanDecoder(), extensions: [Extension] = []) -> Router<BasicRequestContext> {
-        let router = Router()
+                              decoder: ScanDecoder = ScanDecoder(), extensions: [Extension] = []) -> Router<APIRequestContext> {
+        let router = Router(context: APIRequestContext.self)
         ReviewPage.add(to: router)
-        if let thresholds { addThresholdRoutes(router, thresholds) }
-        addReviewRoutes(router, store)
+        AccountRoutes.add(to: router, access: access, throttle: throttle, tokenLifetime: tokenLifetime)
+        if let thresholds { addThresholdRoutes(router, thresholds, access) }
+        addReviewRoutes(router, store, access)
+        /// The scan `id` if it exists and the signed-in account may see its site.
+        @Sendable func visibleScan(_ request: Request, _ id: String) throws -> (Account, StoredScan)? {
+            let account = try access.account(request)
+            guard let scan = try store.scan(id: id) else { return nil }
+            try access.requireSee(request, site: scan.info.site)
+            return (account, scan)
+        }
+        /// Image views are audited: who looked at which scan, and in which form.
+        @Sendable func viewed(_ account: Account, _ id: String, _ what: String, _ context: APIRequestContext) throws {
+            try store.audit(actor: account.name, action: "scan.view", subject: id, details: ["what": what, "address": context.peer])
+        }
         router.get("/api/sites/:site/activity") { request, context -> Response in
             let site = try context.parameters.require("site")
+            try access.requireSee(request, site: site)
             var days = 30
             if let text = request.uri.queryParameters.get("days") {
                 guard let n = Int(text), (1...3660).contains(n) else { return problem(.badRequest, "days must be 1 to 3660") }
@@ -51,7 +67,14 @@ public enum HTTPAPI {
                      body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
         }
         router.get("/api/scans") { request, _ -> Response in
+            let account = try access.account(request)
             let q = request.uri.queryParameters
+            var site = q.get("site")
+            // An account bound to a site lists that site only.
+            if account.role != .admin, let own = account.site {
+                if let site, site != own { throw AccessDenied.forbidden("\(account.name) works for site \(own), not \(site)") }
+                site = own
+            }
             var since: Date?
             if let text = q.get("since") {
                 guard let date = parseDate(text) else { return problem(.badRequest, "since must be an ISO 8601 time, e.g. 2026-11-22T06:00:00Z") }
@@ -65,19 +88,20 @@ public enum HTTPAPI {
             if let verdict = q.get("verdict"), !["clear", "alarm", "error", "pending"].contains(verdict) {
                 return problem(.badRequest, "verdict must be clear, alarm, error or pending")
             }
-            let scans = try store.list(site: q.get("site"), verdict: q.get("verdict"), since: since, station: q.get("station"),
+            let scans = try store.list(site: site, verdict: q.get("verdict"), since: since, station: q.get("station"),
                                        label: q.get("class"), limit: limit)
             return json(["scans": scans])
         }
-        router.get("/api/scans/:id") { _, context -> Response in
+        router.get("/api/scans/:id") { request, context -> Response in
             let id = try context.parameters.require("id")
-            guard try store.scan(id: id) != nil else { return problem(.notFound, "no scan \(id)") }
+            guard try visibleScan(request, id) != nil else { return problem(.notFound, "no scan \(id)") }
             guard let result = try store.result(scanId: id) else { return json(["scanId": id, "status": "pending"], status: .accepted) }
             return json(result)
         }
         router.get("/api/scans/:id/image.png") { request, context -> Response in
             let id = try context.parameters.require("id")
-            guard let scan = try store.scan(id: id) else { return problem(.notFound, "no scan \(id)") }
+            guard let (account, scan) = try visibleScan(request, id) else { return problem(.notFound, "no scan \(id)") }
+            try viewed(account, id, "image.png", context)
             let q = request.uri.queryParameters
             var window = ScanPreview.Window()
             if let level = q.get("level").flatMap(Double.init), let width = q.get("window").flatMap(Double.init), width > 0 {
@@ -95,7 +119,8 @@ public enum HTTPAPI {
         }
         router.get("/api/scans/:id/planes") { request, context -> Response in
             let id = try context.parameters.require("id")
-            guard let scan = try store.scan(id: id) else { return problem(.notFound, "no scan \(id)") }
+            guard let (account, scan) = try visibleScan(request, id) else { return problem(.notFound, "no scan \(id)") }
+            try viewed(account, id, "planes", context)
             let profileId = try store.result(scanId: id)?.profile ?? scan.info.profile ?? ""
             guard let profiles, let profile = profiles.profiles[profileId] else {
                 return problem(.unprocessableContent, "scan \(id) has no known scanner profile to calibrate it with")
@@ -116,9 +141,10 @@ public enum HTTPAPI {
             headers[HTTPField.Name("X-Vigil-Frame")!] = String(planes.frame)
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: planes.bytes)))
         }
-        router.get("/api/scans/:id/tdr.dcm") { _, context -> Response in
+        router.get("/api/scans/:id/tdr.dcm") { request, context -> Response in
             let id = try context.parameters.require("id")
-            guard let scan = try store.scan(id: id) else { return problem(.notFound, "no scan \(id)") }
+            guard let (account, scan) = try visibleScan(request, id) else { return problem(.notFound, "no scan \(id)") }
+            try viewed(account, id, "tdr.dcm", context)
             guard let result = try store.result(scanId: id) else { return json(["scanId": id, "status": "pending"], status: .accepted) }
             let origin = DICOMOrigin(json: scan.info.dicom)
             let report: [UInt8]
@@ -129,15 +155,16 @@ public enum HTTPAPI {
                                                    .contentDisposition: "attachment; filename=\"\(id).tdr.dcm\""],
                             body: .init(byteBuffer: ByteBuffer(bytes: report)))
         }
-        for add in extensions { add(router) }
+        for add in extensions { add(router, access) }
         return router
     }
 
     /// `/api/scans/{id}/reviews`: an analyst's decisions on a scan's findings and on the scan.
-    static func addReviewRoutes(_ router: Router<BasicRequestContext>, _ store: ScanStore) {
+    static func addReviewRoutes(_ router: Router<APIRequestContext>, _ store: ScanStore, _ access: Access) {
         struct Posted: Decodable {
             struct FindingDecision: Decodable { var index: Int; var decision: String; var note: String? }
-            var user: String
+            /// Optional: the decision is recorded as the signed-in account's; if given it must be that name.
+            var user: String?
             var decision: String?
             var note: String?
             var findings: [FindingDecision]?
@@ -167,20 +194,24 @@ public enum HTTPAPI {
             }
             return Reviews(reviews: all, current: current)
         }
-        router.get("/api/scans/:id/reviews") { _, context -> Response in
+        router.get("/api/scans/:id/reviews") { request, context -> Response in
             let id = try context.parameters.require("id")
-            guard try store.scan(id: id) != nil else { return problem(.notFound, "no scan \(id)") }
+            _ = try access.account(request)
+            guard let scan = try store.scan(id: id) else { return problem(.notFound, "no scan \(id)") }
+            try access.requireSee(request, site: scan.info.site)
             return json(try reviews(id))
         }
         router.post("/api/scans/:id/reviews") { request, context -> Response in
             let id = try context.parameters.require("id")
-            guard try store.scan(id: id) != nil else { return problem(.notFound, "no scan \(id)") }
+            let account = try access.account(request)
+            guard let scan = try store.scan(id: id) else { return problem(.notFound, "no scan \(id)") }
+            try access.requireSee(request, site: scan.info.site)
             guard let result = try store.result(scanId: id) else { return problem(.conflict, "scan \(id) has no result to review yet") }
             let body: Posted
             do { body = try JSONDecoder().decode(Posted.self, from: Data(buffer: try await request.body.collect(upTo: 1 << 20))) } catch {
-                return problem(.badRequest, #"expected {"user": ..., "findings": [{"index": 0, "decision": "confirm"|"dismiss", "note": ...}], "decision": "release"|"inspect", "note": ...}"#)
+                return problem(.badRequest, #"expected {"findings": [{"index": 0, "decision": "confirm"|"dismiss", "note": ...}], "decision": "release"|"inspect", "note": ...}"#)
             }
-            guard !body.user.trimmingCharacters(in: .whitespaces).isEmpty else { return problem(.unprocessableContent, "a review needs the user making it") }
+            try sameUser(body.user, account)
             var decisions: [(finding: Int?, decision: String, note: String?)] = []
             for f in body.findings ?? [] {
                 guard result.findings.indices.contains(f.index) else {
@@ -196,32 +227,35 @@ public enum HTTPAPI {
                 decisions.append((nil, d, body.note))
             }
             guard !decisions.isEmpty else { return problem(.unprocessableContent, "no decision given") }
-            try store.addReviews(scanId: id, decisions, user: body.user)
+            try store.addReviews(scanId: id, decisions, user: account.name)
             return json(try reviews(id), status: .created)
         }
     }
 
     /// `/api/sites/{site}/thresholds`: show, change (PUT), history, restore, what-if.
-    static func addThresholdRoutes(_ router: Router<BasicRequestContext>, _ service: SiteThresholdService) {
+    static func addThresholdRoutes(_ router: Router<APIRequestContext>, _ service: SiteThresholdService, _ access: Access) {
         struct Change: Decodable {
-            var user: String
+            var user: String?
             var reason: String
             var thresholds: [String: [String: Double?]]
         }
         struct Restore: Decodable {
             var change: Int64
-            var user: String
+            var user: String?
             var reason: String
         }
         struct Changed: Encodable {
             var changes: [ThresholdChange]
             var thresholds: SiteThresholdService.View
         }
-        router.get("/api/sites/:site/thresholds") { _, context -> Response in
-            json(try service.view(site: try context.parameters.require("site")))
+        router.get("/api/sites/:site/thresholds") { request, context -> Response in
+            let site = try context.parameters.require("site")
+            try access.requireSee(request, site: site)
+            return json(try service.view(site: site))
         }
         router.get("/api/sites/:site/thresholds/what-if") { request, context -> Response in
             let site = try context.parameters.require("site")
+            try access.requireSee(request, site: site)
             let q = request.uri.queryParameters
             guard let model = q.get("model") else { return problem(.badRequest, "what-if needs model= (and optionally class= and value=)") }
             var value: Double?
@@ -241,17 +275,21 @@ public enum HTTPAPI {
                 return problem(.unprocessableContent, refusal.description)
             }
         }
-        router.get("/api/sites/:site/thresholds/history") { _, context -> Response in
-            json(["changes": try service.history(site: try context.parameters.require("site"))])
+        router.get("/api/sites/:site/thresholds/history") { request, context -> Response in
+            let site = try context.parameters.require("site")
+            try access.requireSee(request, site: site)
+            return json(["changes": try service.history(site: site)])
         }
         router.put("/api/sites/:site/thresholds") { request, context -> Response in
             let site = try context.parameters.require("site")
+            let account = try access.requireAdminister(request, site: site)
             let body: Change
             do { body = try JSONDecoder().decode(Change.self, from: Data(buffer: try await request.body.collect(upTo: 1 << 20))) } catch {
-                return problem(.badRequest, #"expected {"user": ..., "reason": ..., "thresholds": {model: {class: value or null}}}"#)
+                return problem(.badRequest, #"expected {"reason": ..., "thresholds": {model: {class: value or null}}}"#)
             }
+            try sameUser(body.user, account)
             do {
-                let changes = try service.set(site: site, body.thresholds, user: body.user, reason: body.reason)
+                let changes = try service.set(site: site, body.thresholds, user: account.name, reason: body.reason)
                 return json(Changed(changes: changes, thresholds: try service.view(site: site)))
             } catch let refusal as SiteThresholdService.Refusal {
                 return problem(.unprocessableContent, refusal.description)
@@ -259,18 +297,28 @@ public enum HTTPAPI {
         }
         router.post("/api/sites/:site/thresholds/restore") { request, context -> Response in
             let site = try context.parameters.require("site")
+            let account = try access.requireAdminister(request, site: site)
             let body: Restore
             do { body = try JSONDecoder().decode(Restore.self, from: Data(buffer: try await request.body.collect(upTo: 1 << 16))) } catch {
-                return problem(.badRequest, #"expected {"change": id, "user": ..., "reason": ...}"#)
+                return problem(.badRequest, #"expected {"change": id, "reason": ...}"#)
             }
+            try sameUser(body.user, account)
             do {
-                let changes = try service.restore(site: site, to: body.change, user: body.user, reason: body.reason)
+                let changes = try service.restore(site: site, to: body.change, user: account.name, reason: body.reason)
                 return json(Changed(changes: changes, thresholds: try service.view(site: site)))
             } catch let refusal as SiteThresholdService.Refusal {
                 return problem(.unprocessableContent, refusal.description)
             } catch let error as StoreError {
                 return problem(.notFound, error.description)
             }
+        }
+    }
+
+    /// A body's `user`, kept for older clients, may only name the signed-in account: nobody records
+    /// a decision in someone else's name.
+    static func sameUser(_ user: String?, _ account: Account) throws {
+        if let user, user != account.name {
+            throw AccessDenied.forbidden("signed in as \(account.name); a decision cannot be recorded as \(user)")
         }
     }
 

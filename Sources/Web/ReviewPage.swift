@@ -18,7 +18,7 @@ enum ReviewPage {
         return out
     }()
 
-    static func add(to router: Router<BasicRequestContext>) {
+    static func add(to router: Router<APIRequestContext>) {
         @Sendable func serve(_ name: String) -> Response {
             guard let file = files[name] else { return HTTPAPI.problem(.notFound, "no page \(name) in this build") }
             return Response(status: .ok, headers: [.contentType: file.type, .cacheControl: "no-cache"], body: .init(byteBuffer: file.body))

@@ -9,19 +9,10 @@ struct AuditCommand: ParsableCommand {
         abstract: "Verify or export the audit log (reviews, threshold changes), a hash chain.",
         subcommands: [Verify.self, Export.self])
 
-    struct Options: ParsableArguments {
-        @Option(help: "Data folder of the store (default: $VIGIL_DATA or ./vigil-data).")
-        var data: String?
-
-        func store() throws -> ScanStore {
-            try ScanStore(directory: data ?? ProcessInfo.processInfo.environment["VIGIL_DATA"] ?? "./vigil-data")
-        }
-    }
-
     struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Recompute the chain; exit 1 naming the first entry edited, removed or out of order.")
-        @OptionGroup var options: Options
+        @OptionGroup var options: DataFolderOptions
 
         func run() throws {
             let result = try options.store().verifyAudit()
@@ -32,7 +23,7 @@ struct AuditCommand: ParsableCommand {
 
     struct Export: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Every entry, oldest first, one JSON line each (with its hashes).")
-        @OptionGroup var options: Options
+        @OptionGroup var options: DataFolderOptions
 
         func run() throws { for e in try options.store().auditLog() { try printJSON(e) } }
     }

@@ -102,7 +102,13 @@ struct ServeCommand: AsyncParsableCommand {
                                                   group: group, logger: logger)
 
         let thresholds = SiteThresholdService(store: store, policy: catalog.policy, manifests: analyzer.models.manifests)
-        let router = HTTPAPI.router(store: store, registry: registry, queueDepth: { intake.depth }, thresholds: thresholds,
+        try FirstAdmin.ensure(store: store)
+        try recordConfigurationChanges(store: store, models: analyzer.models, profiles: catalog, logger: logger)
+        let access = Access(store: store)
+        let tokenHours = file.accounts?.tokenHours ?? 12
+        guard tokenHours > 0, tokenHours <= 24 * 30 else { throw CommandFailure("accounts.tokenHours must be more than 0 and at most 720") }
+        let router = HTTPAPI.router(store: store, registry: registry, queueDepth: { intake.depth }, access: access,
+                                    tokenLifetime: tokenHours * 3600, thresholds: thresholds,
                                     profiles: catalog, extensions: [MaterialsRoute.extension(catalog)])
         let ready = ReadyLine(data: dataFolder, ingestPort: boundIngest, dicomPort: dicom.localPort)
         let app = Application(
@@ -122,6 +128,25 @@ struct ServeCommand: AsyncParsableCommand {
             // The HTTP listener binds inside the service group: the only socket error it raises.
             throw CommandFailure("http port \(host):\(httpPort ?? file.httpPort ?? 8080): \(SocketErrorText.describe(error))")
         }
+    }
+}
+
+/// Models and threshold policy are files an operator replaces; what changed since the last start
+/// goes to the audit log (`model.add|change|remove`, `policy.add|change|remove`).
+func recordConfigurationChanges(store: ScanStore, models: InstalledModels, profiles: ProfileCatalog, logger: Logger) throws {
+    var installed: [String: String] = [:]
+    for m in models.manifests {
+        installed[m.name] = "\(m.version) sha256:\(ScanStore.fileFingerprint(models.modelPath(m)) ?? "unreadable")"
+    }
+    var policy: [String: String] = [:]
+    let sites = (profiles.directory as NSString).appendingPathComponent("sites")
+    let siteFiles = ((try? FileManager.default.contentsOfDirectory(atPath: sites)) ?? []).filter { $0.hasSuffix(".json") }.map { "sites/\($0)" }
+    for file in ["policy.json"] + siteFiles {
+        if let hash = ScanStore.fileFingerprint((profiles.directory as NSString).appendingPathComponent(file)) { policy[file] = "sha256:\(hash)" }
+    }
+    for change in try store.recordFingerprints(kind: "model", installed, actor: "vigil serve")
+        + store.recordFingerprints(kind: "policy", policy, actor: "vigil serve") {
+        logger.info("audited: \(change)")
     }
 }
 
@@ -176,8 +201,9 @@ enum MaterialsRoute {
             }
         }
         let materials = computed
-        return { router in
-            router.get("/api/profiles/:id/materials") { _, context -> Response in
+        return { router, access in
+            router.get("/api/profiles/:id/materials") { request, context -> Response in
+                _ = try access.account(request)
                 let id = try context.parameters.require("id")
                 guard let classes = materials[id] else {
                     return HTTPAPI.problem(.notFound, "profile \(id) is not a dual-energy profile Vigil knows")

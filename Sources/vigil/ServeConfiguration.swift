@@ -15,6 +15,12 @@ struct ServeConfiguration: Codable, Sendable {
     var ingest: Ingest?
     var dicom: DICOM?
     var pairing: Pairing?
+    var accounts: Accounts?
+
+    /// Sign-in on the HTTP API: how long a token (and the review page's cookie) lasts.
+    struct Accounts: Codable, Sendable {
+        var tokenHours: Double?
+    }
 
     /// The pairing store: how long a keyed scan's attenuation is kept for later cross-checks.
     struct Pairing: Codable, Sendable {
@@ -74,6 +80,7 @@ struct ServeConfiguration: Codable, Sendable {
         "bind": 0, "data": 0, "ingestPort": 0, "dicomPort": 0, "httpPort": 0, "models": 0, "profiles": 0,
         "queue": ["capacity": 0, "workers": 0] as [String: Any],
         "pairing": ["retentionDays": 0] as [String: Any],
+        "accounts": ["tokenHours": 0] as [String: Any],
         "ingest": ["maxFrameBytes": 0, "maxInFlight": 0, "heartbeatSeconds": 0, "idleTimeoutSeconds": 0] as [String: Any],
         "dicom": ["aeTitle": 0, "maxAssociations": 0, "maxObjectBytes": 0, "stations": ["*": ["station": 0, "site": 0, "profile": 0,
                                                     "reportTo": ["host": 0, "port": 0, "aeTitle": 0] as [String: Any]] as [String: Any]] as [String: Any]] as [String: Any],

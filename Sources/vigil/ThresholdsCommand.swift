@@ -16,14 +16,13 @@ struct ThresholdsCommand: ParsableCommand {
     struct Options: ParsableArguments {
         @Option(help: "Site id.")
         var site: String
-        @Option(help: "Data folder of the store (default: $VIGIL_DATA or ./vigil-data).")
-        var data: String?
+        @OptionGroup var dataFolder: DataFolderOptions
         @OptionGroup var modelOptions: ModelOptions
         @OptionGroup var profiles: ProfileOptions
 
         func service() throws -> SiteThresholdService {
             let catalog = try profiles.catalog()
-            let store = try ScanStore(directory: data ?? ProcessInfo.processInfo.environment["VIGIL_DATA"] ?? "./vigil-data")
+            let store = try dataFolder.store()
             let models = try InstalledModels(directory: modelOptions.models ?? InstalledModels.defaultDirectory())
             return SiteThresholdService(store: store, policy: catalog.policy, manifests: models.manifests)
         }

@@ -70,6 +70,13 @@ class Browser:
             assert time.monotonic() < deadline, f"page not ready ({ready}); status: {self.evaluate('document.body.innerText')[:300]}"
             time.sleep(0.2)
 
+    def wait(self, ready: str, timeout: float = 60) -> None:
+        """Waits until the JavaScript expression `ready` is true on the current page."""
+        deadline = time.monotonic() + timeout
+        while not self.evaluate(f"(() => {{ try {{ return Boolean({ready}); }} catch (e) {{ return false; }} }})()"):
+            assert time.monotonic() < deadline, f"page not ready: {ready}"
+            time.sleep(0.1)
+
     def key(self, key: str) -> None:
         for kind in ("keyDown", "keyUp"):
             self.call("Input.dispatchKeyEvent", type=kind, key=key, text=key if kind == "keyDown" else "")

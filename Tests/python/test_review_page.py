@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from browser import Browser
-from test_service import meta, parcels, serve  # noqa: F401  (fixtures)
+from test_service import meta, parcels, password_of, serve  # noqa: F401  (fixtures)
 
 
 @pytest.fixture
@@ -20,6 +20,14 @@ def browser():
     b = Browser()
     yield b
     b.close()
+
+
+def sign_in(browser: Browser, base: str, name: str) -> None:
+    """Signs in through the page's own form, as an analyst would; the session cookie stays."""
+    browser.open(f"{base}/review", "!document.querySelector('#signin-view').hidden")
+    browser.evaluate(f"(() => {{ const f = document.querySelector('#signin-form'); f.username.value = {name!r};"
+                     f" f.password.value = {password_of(name)!r}; f.requestSubmit(); }})()")
+    browser.wait(f"document.querySelector('#who').textContent.startsWith({name!r})")
 
 
 def hex_rgb(colour: str) -> np.ndarray:
@@ -33,6 +41,8 @@ def test_queue_scan_boxes_and_keyboard_decisions_reach_the_store(serve, parcels,
     alarms = [r for r in results if r["verdict"] == "alarm"]
     assert alarms, "no simulated parcel alarmed"
     base = f"http://127.0.0.1:{server.http_port}"
+    # A narva analyst signs in through the page; the decisions below are recorded as hers.
+    sign_in(browser, base, server.account("olga", "analyst", "narva"))
 
     # The queue: every alarm, alarms first.
     browser.open(f"{base}/review?verdict=alarm", "document.querySelectorAll('#queue tbody tr').length > 0")
@@ -60,7 +70,6 @@ def test_queue_scan_boxes_and_keyboard_decisions_reach_the_store(serve, parcels,
         assert near.mean() > 0.9, f"finding {i} ({f['label']}): no {colour} stroke at x={left}"
 
     # Keyboard: confirm the first finding, dismiss the next (or change the first), inspect the scan.
-    browser.evaluate("document.querySelector('#analyst').value = 'olga'")
 
     def stored(n: int) -> dict:
         """Waits until the store holds `n` decisions on the scan (each key saves one)."""

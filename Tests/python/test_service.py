@@ -50,12 +50,29 @@ ERROR_CODES = {"bad-frame", "too-large", "unsupported-format", "unknown-profile"
 # The server under test
 
 
+def password_of(name: str) -> str:
+    """The tests' accounts have made-up passwords derived from the name."""
+    return f"{name}-not-a-real-password"
+
+
+def add_account(data: Path, name: str, role: str, site: str | None = None) -> None:
+    """`vigil users add` on the data folder, as an operator would before starting the service."""
+    run = subprocess.run([str(VIGIL), "users", "add", name, "--role", role, *(["--site", site] if site else []),
+                          "--password-stdin", "--data", str(data)], input=password_of(name) + "\n",
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0 or "already exists" in run.stderr, run.stderr
+
+
 class Server:
-    """One `vigil serve` process, driven by pid."""
+    """One `vigil serve` process, driven by pid. The HTTP helpers sign in as `tester`, an admin
+    added to the data folder before the service starts, unless told otherwise."""
+
+    ADMIN = "tester"
 
     def __init__(self, workdir: Path, data: Path, *args: str, config: dict | None = None):
         self.workdir = workdir
         self.data = data
+        self.tokens: dict[str, str] = {}
         self.args = [str(a) for a in args]
         self.config = config
         self.proc: subprocess.Popen | None = None
@@ -63,6 +80,8 @@ class Server:
         self.log: Path | None = None
 
     def start(self) -> "Server":
+        add_account(self.data, self.ADMIN, "admin")
+        self.tokens.clear()  # a restarted service keeps its tokens, but the tests sign in afresh
         argv = [str(VIGIL), "serve", "--data", str(self.data), "--ingest-port", "0", "--http-port", "0",
                 "--dicom-port", "0", *map(str, RESOURCES), *self.args]
         if self.config is not None:
@@ -143,17 +162,38 @@ class Server:
         c.hello(station=station)
         return c
 
-    def http(self, path: str) -> tuple[int, dict, bytes]:
+    def http(self, path: str, method: str = "GET", body: dict | None = None, as_user: str | None = ADMIN,
+             token: str | None = None) -> tuple[int, dict, bytes]:
+        """One request; signed in as `as_user` (None: anonymous) unless a `token` is given."""
         url = f"http://{HOST}:{self.http_port}{path}"
+        headers = {"Content-Type": "application/json"}
+        token = token or (self.token(as_user) if as_user else None)
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        data = json.dumps(body).encode() if body is not None else None
         try:
-            with urllib.request.urlopen(url, timeout=30) as r:
+            with urllib.request.urlopen(urllib.request.Request(url, data=data, method=method, headers=headers), timeout=60) as r:
                 return r.status, dict(r.headers), r.read()
         except urllib.error.HTTPError as e:
             return e.code, dict(e.headers), e.read()
 
-    def get_json(self, path: str) -> tuple[int, dict]:
-        status, _, body = self.http(path)
+    def get_json(self, path: str, **kwargs) -> tuple[int, dict]:
+        status, _, body = self.http(path, **kwargs)
         return status, json.loads(body)
+
+    def account(self, name: str, role: str = "analyst", site: str | None = None) -> str:
+        """Adds an account through the API (as the admin) unless it exists; returns its name."""
+        status, _, body = self.http("/api/users", "POST", {"name": name, "role": role, "site": site, "password": password_of(name)})
+        assert status == 201 or (status == 422 and b"already exists" in body), body
+        return name
+
+    def token(self, name: str) -> str:
+        """A bearer token for `name` (signing in on first use)."""
+        if name not in self.tokens:
+            status, _, body = self.http("/api/login", "POST", {"username": name, "password": password_of(name)}, as_user=None)
+            assert status == 200, (name, status, body)
+            self.tokens[name] = json.loads(body)["token"]
+        return self.tokens[name]
 
     def scans(self, query: str = "limit=10000") -> list[dict]:
         status, doc = self.get_json(f"/api/scans?{query}")

@@ -7,10 +7,13 @@ const MATERIAL = { organic: [255, 140, 0], inorganic: [40, 170, 40], metal: [50,
 const COLOURS = ["#ff3b30", "#ffcc00", "#34c759", "#0a84ff", "#bf5af2", "#ff9f0a", "#64d2ff"];
 
 function status(text) { $("#status").textContent = text; }
-function analyst() { return $("#analyst").value.trim() || "analyst"; }
+
+// Thrown when the API answers 401: the page shows the sign-in form instead of an error.
+class SignInNeeded extends Error {}
 
 async function api(path, options) {
   const r = await fetch(path, options);
+  if (r.status === 401) { showSignIn(); throw new SignInNeeded("sign in first"); }
   if (!r.ok) {
     let message = r.statusText;
     try { message = (await r.json()).error || message; } catch (_) { /* not JSON */ }
@@ -276,7 +279,7 @@ function select(i) {
 
 async function post(body) {
   const r = await api(`/api/scans/${view.result.scanId}/reviews`, {
-    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ user: analyst(), ...body }),
+    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
   });
   return r.json();
 }
@@ -415,10 +418,45 @@ async function showDashboard() {
   status(`${a.site}: ${a.stations.reduce((n, d) => n + d.scans, 0)} scans since ${a.since.slice(0, 10)}`);
 }
 
+// ---------------------------------------------------------------- sign-in
+
+// The session is an HttpOnly cookie set by /api/login: this script never holds the token.
+function showSignIn() {
+  for (const m of document.querySelectorAll("main")) m.hidden = m.id !== "signin-view";
+  $("#who").textContent = "";
+  $("#signout").hidden = true;
+  $("#signin-form").username.focus();
+}
+
+$("#signin-form").onsubmit = async (event) => {
+  event.preventDefault();
+  const form = event.target;
+  const r = await fetch("/api/login", {
+    method: "POST", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ username: form.username.value, password: form.password.value }),
+  });
+  form.password.value = "";
+  if (!r.ok) {
+    let message = r.statusText;
+    try { message = (await r.json()).error || message; } catch (_) { /* not JSON */ }
+    status(message);
+    return;
+  }
+  location.reload();
+};
+
+$("#signout").onclick = async () => {
+  await fetch("/api/logout", { method: "POST" });
+  showSignIn();
+};
+
 // ---------------------------------------------------------------- start
 
-$("#analyst").value = localStorage.getItem("vigil-analyst") || "";
-$("#analyst").onchange = () => localStorage.setItem("vigil-analyst", analyst());
-const match = location.pathname.match(/^\/review\/([^/]+)$/);
-const page = location.pathname === "/dashboard" ? showDashboard() : match ? showScan(decodeURIComponent(match[1])) : showQueue();
-page.catch((e) => status(`error: ${e.message}`));
+async function start() {
+  const me = await (await api("/api/me")).json();
+  $("#who").textContent = `${me.name} (${me.role}${me.site ? `, ${me.site}` : ""})`;
+  $("#signout").hidden = false;
+  const match = location.pathname.match(/^\/review\/([^/]+)$/);
+  await (location.pathname === "/dashboard" ? showDashboard() : match ? showScan(decodeURIComponent(match[1])) : showQueue());
+}
+start().catch((e) => { if (!(e instanceof SignInNeeded)) status(`error: ${e.message}`); });
