@@ -112,6 +112,14 @@ public final class ScanStore: Sendable {
         }
     }
 
+    /// Whether `site` received a scan with this pairing key: its analysts then see the vehicle's
+    /// scans from other sites, which the cross-check compared theirs with.
+    public func siteHasScan(site: String, pairKey: String) throws(StoreError) -> Bool {
+        try read("scans of \(pairKey)") { db in
+            try Int.fetchOne(db, sql: "SELECT 1 FROM scans WHERE pairKey = ? AND site = ? LIMIT 1", arguments: [pairKey, site]) != nil
+        }
+    }
+
     public func find(station: String, stationScanId: String) throws(StoreError) -> StoredScan? {
         try read("scan \(stationScanId)") { db in
             try Row.fetchOne(db, sql: "SELECT * FROM scans WHERE station = ? AND stationScanId = ?",

@@ -37,12 +37,14 @@ public enum HTTPAPI {
         AccountRoutes.add(to: router, access: access, throttle: throttle, tokenLifetime: tokenLifetime)
         if let thresholds { addThresholdRoutes(router, thresholds, access) }
         addReviewRoutes(router, store, access)
-        /// The scan `id` if it exists and the signed-in account may see its site.
+        /// The scan `id` if it exists and the signed-in account may see it: a scan of its site, or
+        /// a scan of a vehicle its site also scanned (the other half of a cross-check).
         @Sendable func visibleScan(_ request: Request, _ id: String) throws -> (Account, StoredScan)? {
             let account = try access.account(request)
             guard let scan = try store.scan(id: id) else { return nil }
-            try access.requireSee(request, site: scan.info.site)
-            return (account, scan)
+            if Access.canSee(account, site: scan.info.site) { return (account, scan) }
+            if let own = account.site, let key = scan.info.pairKey, try store.siteHasScan(site: own, pairKey: key) { return (account, scan) }
+            throw AccessDenied.forbidden("\(account.name) works for site \(account.site ?? "-"), not \(scan.info.site ?? "(no site)")")
         }
         /// Image views are audited: who looked at which scan, and in which form.
         @Sendable func viewed(_ account: Account, _ id: String, _ what: String, _ context: APIRequestContext) throws {

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from browser import Browser
-from test_service import meta, parcels, password_of, serve  # noqa: F401  (fixtures)
+from test_service import cargo_pairs, meta, overlaps, parcels, password_of, serve  # noqa: F401  (fixtures)
 
 
 @pytest.fixture
@@ -119,3 +119,51 @@ def test_queue_scan_boxes_and_keyboard_decisions_reach_the_store(serve, parcels,
     assert reviewed and all(c["meanReviewSeconds"] is not None and c["meanReviewSeconds"] >= 0 for c in reviewed)
     browser.open(f"{base}/dashboard?site=narva&days=1", "document.querySelectorAll('#by-day tbody tr').length > 0")
     assert browser.evaluate("document.querySelectorAll('#by-class tbody tr').length") == len({(c["station"], c["label"]) for c in activity["classes"]})
+
+
+def box_stroke(browser: Browser, shot: np.ndarray, canvas: str, pane: str, box: dict, colour: np.ndarray) -> float:
+    """Fraction of the middle third of a box's left edge, as drawn on `canvas` by `pane`'s zoom and
+    pan, that is stroked in `colour`."""
+    g = browser.evaluate(f"(() => {{ const r = document.querySelector('{canvas}').getBoundingClientRect(); const p = {pane};"
+                         " return {left: r.left, top: r.top, x: p.x, y: p.y, zoom: p.zoom}; })()")
+    left = round(g["left"] + g["x"] + box["x"] * g["zoom"])
+    top = round(g["top"] + g["y"] + box["y"] * g["zoom"])
+    bottom = round(g["top"] + g["y"] + (box["y"] + box["height"]) * g["zoom"])
+    column = shot[top + (bottom - top) // 3: top + 2 * (bottom - top) // 3, left - 2: left + 3]
+    return float((np.abs(column - colour).sum(axis=2) < 60).any(axis=1).mean())
+
+
+def test_a_paired_scan_is_shown_with_the_earlier_scan_below_and_the_difference_marked_in_both(serve, cargo_pairs, browser, tmp_path):
+    out, labels = cargo_pairs
+    server = serve()
+    a = next(e for name, e in sorted(labels.items()) if name.endswith("-a.tiff")
+             and any(o.get("massThickness", 0) >= 8 and o["label"] == "added" for o in e["objects"]))
+    b = labels[a["pairOf"]]
+    ids = []
+    for entry, site in ((a, "riga"), (b, "narva")):
+        with server.connect(station=f"{site}-gate") as c:
+            o = c.wait(c.send_scan({"scanId": entry["file"], "profile": entry["profile"], "site": site, "pairKey": "TRUCK-PAGE",
+                                    "source": entry["file"]}, (out / entry["file"]).read_bytes()))
+        ids.append(o.result["scanId"])
+        result = o.result
+    first, second = ids
+    truth = b["objects"][0]
+    finding = next(f for f in result["findings"] if f["kind"] == "paired-difference" and overlaps(f["box"], truth["box"]))
+    base = f"http://127.0.0.1:{server.http_port}"
+    # A narva analyst sees riga's scan of the same vehicle, and no other riga scan.
+    sign_in(browser, base, server.account("olga", "analyst", "narva"))
+    browser.open(f"{base}/review/{second}", "view.other && view.other.image && document.querySelector('#status').textContent.includes('paired')")
+    index = result["findings"].index(finding)
+    browser.evaluate(f"select({index})")
+    time.sleep(0.5)
+    shot = np.array(Image.open(io.BytesIO(browser.screenshot())).convert("RGB")).astype(int)
+    (tmp_path / "paired.png").write_bytes(browser.screenshot())
+    colour = hex_rgb(browser.evaluate(f"labelColour({finding['label']!r})"))
+    assert box_stroke(browser, shot, "#canvas", "view", finding["box"], colour) > 0.9
+    assert box_stroke(browser, shot, "#canvas-other", "view.other", finding["otherBox"], colour) > 0.9
+    assert browser.evaluate("document.querySelector('#paired-title a').getAttribute('href')") == f"/review/{first}"
+    assert server.get_json(f"/api/scans/{first}", as_user="olga")[0] == 200
+    with server.connect(station="riga-gate") as c:
+        other = c.wait(c.send_scan({"scanId": "unrelated", "profile": a["profile"], "site": "riga", "source": a["file"]},
+                                   (out / a["file"]).read_bytes())).result
+    assert server.get_json(f"/api/scans/{other['scanId']}", as_user="olga")[0] == 403

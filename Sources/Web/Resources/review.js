@@ -70,10 +70,30 @@ async function showQueue() {
 
 // ---------------------------------------------------------------- one scan
 
+// A pane is one scan drawn on one canvas with its own zoom and pan: the scan under review (`view`
+// itself) and, for a paired scan, the earlier scan of the same vehicle it was cross-checked with
+// (`view.other`), each with the findings' boxes in its own pixels. Window/level is shared: both are
+// attenuation after their own profile's calibration, so one window means the same on both.
 const view = {
   scan: null, result: null, planes: null, width: 0, height: 0, channels: [], materials: null,
   mode: "grey", low: 0, high: 1, zoom: 1, x: 0, y: 0, selected: 0, hidden: new Set(), decisions: {}, image: null,
+  canvas: "#canvas", boxOf: (f) => f.box, other: null,
 };
+
+function panes() { return view.other ? [view, view.other] : [view]; }
+
+// Loads a scan's calibrated planes (and, for dual energy, its profile's material curves) into `pane`.
+async function loadPlanes(pane, scanId, profile) {
+  const r = await api(`/api/scans/${scanId}/planes`);
+  pane.width = +r.headers.get("X-Vigil-Width");
+  pane.height = +r.headers.get("X-Vigil-Height");
+  pane.channels = r.headers.get("X-Vigil-Channels").split(",");
+  pane.planes = new Float32Array(await r.arrayBuffer());
+  pane.materials = null;
+  if (pane.channels.includes("high") && pane.channels.includes("low")) {
+    try { pane.materials = await (await api(`/api/profiles/${profile}/materials`)).json(); } catch (_) { pane.materials = null; }
+  }
+}
 
 async function showScan(id) {
   $("#scan-view").hidden = false;
@@ -83,15 +103,9 @@ async function showScan(id) {
   view.result = result;
   $("#scan-title").textContent = result.source;
   $("#scan-meta").textContent = `${result.verdict} · ${result.profile} · ${result.site ?? "no site"} · ${result.station ?? ""} · ${result.image.width}×${result.image.height}`;
-  const r = await api(`/api/scans/${id}/planes`);
-  view.width = +r.headers.get("X-Vigil-Width");
-  view.height = +r.headers.get("X-Vigil-Height");
-  view.channels = r.headers.get("X-Vigil-Channels").split(",");
-  view.planes = new Float32Array(await r.arrayBuffer());
-  const dual = view.channels.includes("high") && view.channels.includes("low");
-  if (dual) {
-    try { view.materials = await (await api(`/api/profiles/${result.profile}/materials`)).json(); } catch (_) { view.materials = null; }
-  }
+  await loadPlanes(view, id, result.profile);
+  const paired = result.findings.find((f) => f.pairedScanId);
+  if (paired) await showPairedScan(paired.pairedScanId);
   if (!view.materials) {
     for (const el of document.querySelectorAll("input[name=mode]")) el.disabled = el.value === "material";
     $("#legend-material").hidden = true;
@@ -105,20 +119,45 @@ async function showScan(id) {
   view.decisions = reviews.current.findings;
   $("#scan-decision").textContent = reviews.current.scan ? `decided: ${reviews.current.scan}` : "";
   buildSidebar();
-  render();
-  fit();
+  renderAll();
+  fitAll();
   bindInput();
-  status(`${result.findings.length} findings`);
+  status(`${result.findings.length} findings${view.other ? " · paired scan below" : ""}`);
   $("#canvas").focus();
 }
 
-function highPlane() {
-  const i = Math.max(0, view.channels.indexOf("high"));
-  return view.planes.subarray(i * view.width * view.height, (i + 1) * view.width * view.height);
+// The other half of a cross-check, below the scan under review; its differences at `otherBox`.
+async function showPairedScan(scanId) {
+  const other = {
+    result: null, width: 0, height: 0, channels: [], planes: null, materials: null, image: null, zoom: 1, x: 0, y: 0,
+    canvas: "#canvas-other", boxOf: (f) => (f.pairedScanId === scanId ? f.otherBox : null),
+  };
+  try {
+    other.result = await (await api(`/api/scans/${scanId}`)).json();
+    await loadPlanes(other, scanId, other.result.profile);
+  } catch (e) {
+    if (e instanceof SignInNeeded) throw e;
+    $("#paired-title").textContent = `paired scan ${scanId} cannot be shown: ${e.message}`;
+    $("#paired-pane").hidden = false;
+    return;
+  }
+  view.other = other;
+  const r = other.result;
+  const link = document.createElement("a");
+  link.href = `/review/${scanId}`;
+  link.textContent = r.source;
+  $("#paired-title").replaceChildren("paired scan: ", link,
+    ` · ${r.site ?? "no site"} · ${r.station ?? ""} · ${r.profile} · ${r.image.width}×${r.image.height}`);
+  $("#paired-pane").hidden = false;
+}
+
+function highPlane(pane) {
+  const i = Math.max(0, pane.channels.indexOf("high"));
+  return pane.planes.subarray(i * pane.width * pane.height, (i + 1) * pane.width * pane.height);
 }
 
 function autoWindow() {
-  const p = highPlane();
+  const p = highPlane(view);
   const step = Math.max(1, Math.floor(p.length / 50000));
   const sample = [];
   // Over the object only (air is ~0): the window spans what an analyst looks at.
@@ -129,25 +168,30 @@ function autoWindow() {
   if (view.high <= view.low) view.high = view.low + 1;
 }
 
-// Draws the scan at full resolution into an offscreen canvas: attenuation windowed (dense is dark),
-// or, for dual energy, coloured by the low/high attenuation ratio's nearest reference material.
-function render() {
-  const { width: w, height: h } = view;
+function renderAll() {
+  for (const pane of panes()) render(pane);
+  $("#wl").textContent = `window ${view.low.toFixed(2)} – ${view.high.toFixed(2)} (attenuation)`;
+}
+
+// Draws a pane's scan at full resolution into an offscreen canvas: attenuation windowed (dense is
+// dark), or, for dual energy, coloured by the low/high attenuation ratio's nearest reference material.
+function render(pane) {
+  const { width: w, height: h } = pane;
   const off = document.createElement("canvas");
   off.width = w; off.height = h;
   const ctx = off.getContext("2d");
   const img = ctx.createImageData(w, h);
-  const hi = highPlane();
-  const lowIndex = view.channels.indexOf("low");
-  const lo = lowIndex >= 0 ? view.planes.subarray(lowIndex * w * h, (lowIndex + 1) * w * h) : null;
+  const hi = highPlane(pane);
+  const lowIndex = pane.channels.indexOf("low");
+  const lo = lowIndex >= 0 ? pane.planes.subarray(lowIndex * w * h, (lowIndex + 1) * w * h) : null;
   const scale = 1 / (view.high - view.low);
-  const lut = view.materials ? materialTable(view.materials.classes) : null;
+  const lut = pane.materials ? materialTable(pane.materials.classes) : null;
   for (let i = 0; i < w * h; i++) {
     const a = hi[i];
     const t = Math.min(1, Math.max(0, (a - view.low) * scale));
     const g = 255 * (1 - t);
     let rgb = [g, g, g];
-    if (view.mode === "material" && lo && a > view.materials.minAttenuation) {
+    if (view.mode === "material" && lo && lut && a > pane.materials.minAttenuation) {
       const ratio = lo[i] / a;
       const row = lut.ratios[Math.min(lut.bins - 1, Math.floor(a / lut.step))];
       let best = 0, d = Infinity;
@@ -159,9 +203,8 @@ function render() {
     img.data[4 * i] = rgb[0]; img.data[4 * i + 1] = rgb[1]; img.data[4 * i + 2] = rgb[2]; img.data[4 * i + 3] = 255;
   }
   ctx.putImageData(img, 0, 0);
-  view.image = off;
-  $("#wl").textContent = `window ${view.low.toFixed(2)} – ${view.high.toFixed(2)} (attenuation)`;
-  draw();
+  pane.image = off;
+  draw(pane);
 }
 
 // Each reference material's low/high ratio at every high-energy attenuation bin (its curve
@@ -188,12 +231,25 @@ function materialTable(classes) {
   return { bins, step, ratios, names: classes.map((c) => c.name) };
 }
 
-function fit() {
-  const c = $("#canvas");
-  view.zoom = Math.min(c.clientWidth / view.width, c.clientHeight / view.height);
-  view.x = (c.clientWidth - view.width * view.zoom) / 2;
-  view.y = (c.clientHeight - view.height * view.zoom) / 2;
-  draw();
+function fit(pane) {
+  const c = $(pane.canvas);
+  pane.zoom = Math.min(c.clientWidth / pane.width, c.clientHeight / pane.height);
+  pane.x = (c.clientWidth - pane.width * pane.zoom) / 2;
+  pane.y = (c.clientHeight - pane.height * pane.zoom) / 2;
+  draw(pane);
+}
+
+function fitAll() { for (const pane of panes()) fit(pane); }
+function drawAll() { for (const pane of panes()) draw(pane); }
+
+// Moves a pane so the box is in view (centred) when it is not already entirely visible.
+function reveal(pane, box) {
+  const c = $(pane.canvas);
+  const x0 = pane.x + box.x * pane.zoom, y0 = pane.y + box.y * pane.zoom;
+  const x1 = x0 + box.width * pane.zoom, y1 = y0 + box.height * pane.zoom;
+  if (x0 >= 0 && y0 >= 0 && x1 <= c.clientWidth && y1 <= c.clientHeight) return;
+  pane.x = c.clientWidth / 2 - (box.x + box.width / 2) * pane.zoom;
+  pane.y = c.clientHeight / 2 - (box.y + box.height / 2) * pane.zoom;
 }
 
 function labelColour(label) {
@@ -201,21 +257,22 @@ function labelColour(label) {
   return COLOURS[labels.indexOf(label) % COLOURS.length];
 }
 
-// The visible canvas: the rendered scan under the current zoom and pan, then each visible finding.
-function draw() {
-  const c = $("#canvas");
-  if (!view.image) return;
+// A pane's canvas: its scan under its zoom and pan, then each visible finding that has a box in it.
+function draw(pane = view) {
+  const c = $(pane.canvas);
+  if (!pane.image) return;
   c.width = c.clientWidth; c.height = c.clientHeight;
   const ctx = c.getContext("2d");
-  ctx.imageSmoothingEnabled = view.zoom < 1;
+  ctx.imageSmoothingEnabled = pane.zoom < 1;
   ctx.fillStyle = "#000"; ctx.fillRect(0, 0, c.width, c.height);
-  ctx.setTransform(view.zoom, 0, 0, view.zoom, view.x, view.y);
-  ctx.drawImage(view.image, 0, 0);
+  ctx.setTransform(pane.zoom, 0, 0, pane.zoom, pane.x, pane.y);
+  ctx.drawImage(pane.image, 0, 0);
   ctx.setTransform(1, 0, 0, 1, 0, 0);
   view.result.findings.forEach((f, i) => {
-    if (view.hidden.has(f.label)) return;
-    const x = view.x + f.box.x * view.zoom, y = view.y + f.box.y * view.zoom;
-    const bw = f.box.width * view.zoom, bh = f.box.height * view.zoom;
+    const box = pane.boxOf(f);
+    if (!box || view.hidden.has(f.label)) return;
+    const x = pane.x + box.x * pane.zoom, y = pane.y + box.y * pane.zoom;
+    const bw = box.width * pane.zoom, bh = box.height * pane.zoom;
     ctx.strokeStyle = labelColour(f.label);
     ctx.lineWidth = i === view.selected ? 4 : 2;
     ctx.setLineDash(view.decisions[i] === "dismiss" ? [6, 4] : []);
@@ -237,7 +294,7 @@ function buildSidebar() {
     const l = document.createElement("label");
     const box = document.createElement("input");
     box.type = "checkbox"; box.checked = true;
-    box.onchange = () => { box.checked ? view.hidden.delete(label) : view.hidden.add(label); draw(); };
+    box.onchange = () => { box.checked ? view.hidden.delete(label) : view.hidden.add(label); drawAll(); };
     l.append(box, ` ${label} `);
     l.style.color = labelColour(label);
     classes.appendChild(l);
@@ -256,7 +313,7 @@ function buildSidebar() {
     list.appendChild(li);
   });
   for (const b of document.querySelectorAll("#decision button")) b.onclick = () => decideScan(b.dataset.decision);
-  for (const el of document.querySelectorAll("input[name=mode]")) el.onchange = () => { view.mode = el.value; render(); };
+  for (const el of document.querySelectorAll("input[name=mode]")) el.onchange = () => { view.mode = el.value; renderAll(); };
   updateSidebar();
 }
 
@@ -273,8 +330,10 @@ function updateSidebar() {
 function select(i) {
   if (!view.result.findings.length) return;
   view.selected = (i + view.result.findings.length) % view.result.findings.length;
+  const f = view.result.findings[view.selected];
+  for (const pane of panes()) if (pane.boxOf(f)) reveal(pane, pane.boxOf(f));
   updateSidebar();
-  draw();
+  drawAll();
 }
 
 async function post(body) {
@@ -292,7 +351,7 @@ async function decideFinding(i, decision) {
     view.decisions = reviews.current.findings;
     status(`finding ${i + 1} ${decision}ed`);
     updateSidebar();
-    draw();
+    drawAll();
     if (i === view.selected) select(i + 1);
   } catch (e) { status(`not saved: ${e.message}`); }
 }
@@ -311,18 +370,31 @@ function nextScan() {
   if (next) location.href = `/review/${next}`; else status("end of the queue");
 }
 
+// Drag pans the pane under the mouse, the wheel zooms it; right-drag (or shift-drag) sets the shared
+// window/level; keys act on the scan under review.
 function bindInput() {
-  const c = $("#canvas");
   let drag = null;
-  c.oncontextmenu = (e) => e.preventDefault();
-  c.onmousedown = (e) => {
-    drag = { x: e.clientX, y: e.clientY, level: e.button === 2 || e.shiftKey, low: view.low, high: view.high, px: view.x, py: view.y };
-    c.style.cursor = "grabbing";
-  };
+  for (const pane of panes()) {
+    const c = $(pane.canvas);
+    c.oncontextmenu = (e) => e.preventDefault();
+    c.onmousedown = (e) => {
+      drag = { pane, x: e.clientX, y: e.clientY, level: e.button === 2 || e.shiftKey, low: view.low, high: view.high, px: pane.x, py: pane.y };
+      c.style.cursor = "grabbing";
+    };
+    c.onwheel = (e) => {
+      e.preventDefault();
+      const f = Math.exp(-e.deltaY / 500);
+      const r = c.getBoundingClientRect();
+      const mx = e.clientX - r.left, my = e.clientY - r.top;
+      pane.x = mx - (mx - pane.x) * f; pane.y = my - (my - pane.y) * f;
+      pane.zoom *= f;
+      draw(pane);
+    };
+  }
   window.onmouseup = () => {
-    if (drag && drag.level) render();
+    if (drag && drag.level) renderAll();
+    if (drag) $(drag.pane.canvas).style.cursor = "grab";
     drag = null;
-    c.style.cursor = "grab";
   };
   window.onmousemove = (e) => {
     if (!drag) return;
@@ -334,20 +406,11 @@ function bindInput() {
       view.low = centre - width / 2; view.high = centre + width / 2;
       $("#wl").textContent = `window ${view.low.toFixed(2)} – ${view.high.toFixed(2)} (attenuation)`;
     } else {
-      view.x = drag.px + dx; view.y = drag.py + dy;
-      draw();
+      drag.pane.x = drag.px + dx; drag.pane.y = drag.py + dy;
+      draw(drag.pane);
     }
   };
-  c.onwheel = (e) => {
-    e.preventDefault();
-    const f = Math.exp(-e.deltaY / 500);
-    const r = c.getBoundingClientRect();
-    const mx = e.clientX - r.left, my = e.clientY - r.top;
-    view.x = mx - (mx - view.x) * f; view.y = my - (my - view.y) * f;
-    view.zoom *= f;
-    draw();
-  };
-  window.onresize = draw;
+  window.onresize = drawAll;
   document.onkeydown = (e) => {
     if (e.target.tagName === "INPUT") return;
     const keys = {
@@ -358,9 +421,9 @@ function bindInput() {
         if (!view.materials) return;
         view.mode = view.mode === "grey" ? "material" : "grey";
         for (const el of document.querySelectorAll("input[name=mode]")) el.checked = el.value === view.mode;
-        render();
+        renderAll();
       },
-      "0": fit, n: nextScan,
+      "0": fitAll, n: nextScan,
     };
     if (keys[e.key]) { e.preventDefault(); keys[e.key](); }
   };
