@@ -1,8 +1,8 @@
 import Foundation
 import Hummingbird
 
-/// The analysts' page: `/review` (the queue), `/review/{scanId}` (one scan) and `/dashboard` (a
-/// site's activity), plain HTML, CSS
+/// The analysts' page: `/review` (the queue), `/review/{scanId}` (one scan), `/dashboard` (a
+/// site's activity) and `/thresholds` (a site's thresholds with what-if), plain HTML, CSS
 /// and JavaScript shipped with Vigil (Sources/Web/Resources) and fed by the HTTP API.
 enum ReviewPage {
     static let files: [String: (type: String, body: ByteBuffer)] = {
@@ -27,5 +27,6 @@ enum ReviewPage {
         router.get("/review/:id") { _, _ in serve("review.html") }
         router.get("/review/assets/:file") { _, context in serve(try context.parameters.require("file")) }
         router.get("/dashboard") { _, _ in serve("review.html") }
+        router.get("/thresholds") { _, _ in serve("review.html") }
     }
 }

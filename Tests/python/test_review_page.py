@@ -167,3 +167,42 @@ def test_a_paired_scan_is_shown_with_the_earlier_scan_below_and_the_difference_m
         other = c.wait(c.send_scan({"scanId": "unrelated", "profile": a["profile"], "site": "riga", "source": a["file"]},
                                    (out / a["file"]).read_bytes())).result
     assert server.get_json(f"/api/scans/{other['scanId']}", as_user="olga")[0] == 403
+
+
+def test_a_site_admin_tunes_a_threshold_through_the_page_after_a_what_if(serve, parcels, browser, tmp_path):
+    server = serve()
+    with server.connect() as c:
+        results = [c.wait(c.send_scan(meta(p, f"tune-{i}", site="narva"), p.data)).result for i, p in enumerate(parcels[:12])]
+    reviewed = [(r, f) for r in results for f in r["findings"][:1] if f["model"].startswith("parcel-threat")]
+    assert reviewed, "no parcel-threat finding in the simulated parcels"
+    server.account("olga", "analyst", "narva")
+    for r, _ in reviewed:
+        assert server.http(f"/api/scans/{r['scanId']}/reviews", "POST", {"findings": [{"index": 0, "decision": "dismiss"}]},
+                           as_user="olga")[0] == 201
+    label = reviewed[0][1]["label"]
+    dismissed = sum(f["label"] == label for _, f in reviewed)
+    _, view = server.get_json("/api/sites/narva/thresholds")
+    t = view["thresholds"]["parcel-threat"][label]
+    candidate = t["max"]
+    base = f"http://127.0.0.1:{server.http_port}"
+    sign_in(browser, base, server.account("anna", "site-admin", "narva"))
+    browser.open(f"{base}/thresholds?site=narva", "document.querySelectorAll('#threshold-table tbody tr').length > 0")
+    rowsel = f"[...document.querySelectorAll('#threshold-table tbody tr')].find(r => r.dataset.model === 'parcel-threat' && r.dataset.label === {label!r})"
+    browser.evaluate(f"(() => {{ const r = {rowsel}; r.querySelector('input').value = {candidate}; r.querySelector('button').click(); }})()")
+    browser.wait("!document.querySelector('#what-if').hidden && document.querySelector('#what-if-curve').complete"
+                 " && document.querySelector('#what-if-curve').naturalWidth > 0")
+    counts = browser.evaluate("document.querySelector('#what-if-counts').textContent")
+    assert f"of {dismissed} dismissed" in counts, counts
+    (tmp_path / "thresholds.png").write_bytes(browser.screenshot())
+    browser.evaluate("(() => { const f = document.querySelector('#commit-form'); f.reason.value = 'fewer false alarms';"
+                     " f.requestSubmit(); })()")
+    browser.wait("document.querySelectorAll('#history-table tbody tr').length === 1")
+    _, history = server.get_json("/api/sites/narva/thresholds/history")
+    assert [(h["label"], h["newValue"], h["user"], h["reason"]) for h in history["changes"]] == [(label, candidate, "anna", "fewer false alarms")]
+    # An analyst sees the same page without the means to change anything.
+    browser.evaluate("document.querySelector('#signout').click()")
+    browser.wait("!document.querySelector('#signin-view').hidden")
+    sign_in(browser, base, "olga")
+    browser.open(f"{base}/thresholds?site=narva", "document.querySelectorAll('#history-table tbody tr').length === 1")
+    assert browser.evaluate("document.querySelector('#commit-form').hidden") is True
+    assert browser.evaluate("document.querySelector('#history-table tbody button').disabled") is True

@@ -22,11 +22,18 @@ async function api(path, options) {
   return r;
 }
 
-// Sets each named field of `form` from the page's query string (a shared link reopens the same
-// view) and returns the query's parameters.
+// Mirrors `form` and the page's query string both ways, so a shared link reopens the same view:
+// fills each named field from the query, and submitting puts the filled fields in the query.
+// Returns the query's parameters.
 function fillFromQuery(form) {
   const params = new URLSearchParams(location.search);
   for (const el of form.elements) if (el.name && params.has(el.name)) el.value = params.get(el.name);
+  form.onsubmit = (e) => {
+    e.preventDefault();
+    const q = new URLSearchParams();
+    for (const el of form.elements) if (el.name && el.value) q.set(el.name, el.value);
+    location.search = q.toString();
+  };
   return params;
 }
 
@@ -36,12 +43,6 @@ async function showQueue() {
   $("#queue-view").hidden = false;
   const form = $("#filters");
   const params = fillFromQuery(form);
-  form.onsubmit = (e) => {
-    e.preventDefault();
-    const q = new URLSearchParams();
-    for (const el of form.elements) if (el.name && el.value) q.set(el.name, el.value);
-    location.search = q.toString();
-  };
   const q = new URLSearchParams({ limit: "500" });
   for (const el of form.elements) if (el.name && el.value) q.set(el.name, el.value);
   const { scans } = await (await api(`/api/scans?${q}`)).json();
@@ -450,10 +451,6 @@ async function showDashboard() {
   $("#dashboard-view").hidden = false;
   const form = $("#dashboard-form");
   const params = fillFromQuery(form);
-  form.onsubmit = (e) => {
-    e.preventDefault();
-    location.search = new URLSearchParams({ site: form.site.value, days: form.days.value }).toString();
-  };
   if (!params.get("site")) { status("choose a site"); return; }
   const a = await (await api(`/api/sites/${encodeURIComponent(params.get("site"))}/activity?days=${params.get("days") || 30}`)).json();
   const byClass = new Map();
@@ -479,6 +476,85 @@ async function showDashboard() {
     dayBody.appendChild(row([d.day, d.station, d.scans, d.alarms, percent(d.alarms, d.scans), d.decided, bar], [2, 3, 4, 5]));
   }
   status(`${a.site}: ${a.stations.reduce((n, d) => n + d.scans, 0)} scans since ${a.since.slice(0, 10)}`);
+}
+
+// ---------------------------------------------------------------- thresholds
+
+// A site's thresholds: each class's value within the central bounds; a candidate is replayed over
+// the site's reviewed findings (what-if) before it is set; every change is listed and can be restored.
+async function showThresholds() {
+  $("#thresholds-view").hidden = false;
+  const form = $("#thresholds-form");
+  const params = fillFromQuery(form);
+  const site = params.get("site");
+  if (!site) { status("choose a site"); return; }
+  const canSet = me.role === "admin" || (me.role === "site-admin" && me.site === site);
+  $("#thresholds-who").textContent = canSet ? `${me.name} may change ${site}'s thresholds`
+    : `${me.name} (${me.role}) may look, not change: thresholds are set by an admin or ${site}'s site-admin`;
+  $("#commit-form").hidden = !canSet;
+  const base = `/api/sites/${encodeURIComponent(site)}/thresholds`;
+  const current = await (await api(base)).json();
+  const body = $("#threshold-table tbody");
+  body.innerHTML = "";
+  for (const [model, classes] of Object.entries(current.thresholds).sort()) {
+    for (const [label, t] of Object.entries(classes).sort()) {
+      const candidate = document.createElement("input");
+      candidate.type = "number"; candidate.step = "0.01"; candidate.size = 6; candidate.value = t.value;
+      if (t.min !== null) candidate.min = t.min;
+      if (t.max !== null) candidate.max = t.max;
+      const button = document.createElement("button");
+      button.textContent = "What if";
+      button.onclick = () => whatIf(base, model, label, +candidate.value);
+      const tr = row([model, label, t.value, t.calibrated, t.min !== null ? `${t.min} – ${t.max}` : "none", t.source, candidate, button], [2, 3]);
+      tr.dataset.model = model; tr.dataset.label = label;
+      body.appendChild(tr);
+    }
+  }
+  const history = (await (await api(`${base}/history`)).json()).changes;
+  const hbody = $("#history-table tbody");
+  hbody.innerHTML = "";
+  for (const h of [...history].reverse()) {
+    const restore = document.createElement("button");
+    restore.textContent = "Restore";
+    restore.disabled = !canSet;
+    restore.onclick = async () => {
+      const reason = $("#restore-reason").value.trim();
+      if (!reason) { status("a restore needs a reason"); $("#restore-reason").focus(); return; }
+      try {
+        await api(`${base}/restore`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ change: h.id, reason }) });
+        status(`restored to change ${h.id}`);
+        await showThresholds();
+      } catch (e) { status(`not restored: ${e.message}`); }
+    };
+    hbody.appendChild(row([h.at.slice(0, 19).replace("T", " "), h.user, h.model, h.label, h.oldValue ?? "calibrated", h.newValue ?? "calibrated", h.reason, restore], [4, 5]));
+  }
+  status(`${site}: ${body.children.length} classes, ${history.length} changes`);
+}
+
+async function whatIf(base, model, label, value) {
+  const q = new URLSearchParams({ model, class: label, value });
+  try {
+    const [w] = (await (await api(`${base}/what-if?${q}`)).json()).classes;
+    $("#what-if").hidden = false;
+    $("#what-if-title").textContent = `${model} · ${label} at ${value} (now ${w.current.threshold})`;
+    const floor = w.floor !== null && value < w.floor ? ` Below ${w.floor} the counts are a lower bound: findings under the threshold in force were never stored.` : "";
+    $("#what-if-counts").textContent = `Of ${w.confirmed} confirmed findings, ${w.candidate.confirmedFound} would still be found (now ${w.current.confirmedFound}); `
+      + `of ${w.dismissed} dismissed, ${w.candidate.dismissedAlarming} would still alarm (now ${w.current.dismissedAlarming}).${floor}`;
+    q.set("format", "svg");
+    $("#what-if-curve").src = `${base}/what-if?${q}`;
+    $("#what-if").scrollIntoView();
+    $("#commit-form").onsubmit = async (e) => {
+      e.preventDefault();
+      try {
+        await api(base, { method: "PUT", headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ reason: e.target.reason.value, thresholds: { [model]: { [label]: value } } }) });
+        e.target.reason.value = "";
+        $("#what-if").hidden = true;
+        await showThresholds();
+        status(`${model} · ${label} set to ${value}`);
+      } catch (err) { status(`not set: ${err.message}`); }
+    };
+  } catch (e) { status(`what-if: ${e.message}`); }
 }
 
 // ---------------------------------------------------------------- sign-in
@@ -515,11 +591,14 @@ $("#signout").onclick = async () => {
 
 // ---------------------------------------------------------------- start
 
+let me = null;
+
 async function start() {
-  const me = await (await api("/api/me")).json();
+  me = await (await api("/api/me")).json();
   $("#who").textContent = `${me.name} (${me.role}${me.site ? `, ${me.site}` : ""})`;
   $("#signout").hidden = false;
   const match = location.pathname.match(/^\/review\/([^/]+)$/);
-  await (location.pathname === "/dashboard" ? showDashboard() : match ? showScan(decodeURIComponent(match[1])) : showQueue());
+  const pages = { "/dashboard": showDashboard, "/thresholds": showThresholds };
+  await (pages[location.pathname] ? pages[location.pathname]() : match ? showScan(decodeURIComponent(match[1])) : showQueue());
 }
 start().catch((e) => { if (!(e instanceof SignInNeeded)) status(`error: ${e.message}`); });
