@@ -187,14 +187,19 @@ function render(pane) {
   const lo = lowIndex >= 0 ? pane.planes.subarray(lowIndex * w * h, (lowIndex + 1) * w * h) : null;
   const scale = 1 / (view.high - view.low);
   const lut = pane.materials ? materialTable(pane.materials.classes) : null;
+  const material = view.mode === "material" && lo && lut;
+  // The material is judged on both channels averaged over 7x7 pixels: one pixel's low/high ratio is
+  // dominated by photon noise (at MeV energies the materials' ratios differ by a few per cent).
+  // Brightness stays the pixel's own, so edges and detail stay sharp.
+  const [hiMean, loMean] = material ? (pane.smoothed ??= [boxMean(hi, w, h, 3), boxMean(lo, w, h, 3)]) : [null, null];
   for (let i = 0; i < w * h; i++) {
     const a = hi[i];
     const t = Math.min(1, Math.max(0, (a - view.low) * scale));
     const g = 255 * (1 - t);
     let rgb = [g, g, g];
-    if (view.mode === "material" && lo && lut && a > pane.materials.minAttenuation) {
-      const ratio = lo[i] / a;
-      const row = lut.ratios[Math.min(lut.bins - 1, Math.floor(a / lut.step))];
+    if (material && hiMean[i] > pane.materials.minAttenuation) {
+      const ratio = loMean[i] / hiMean[i];
+      const row = lut.ratios[Math.min(lut.bins - 1, Math.floor(hiMean[i] / lut.step))];
       let best = 0, d = Infinity;
       for (let k = 0; k < row.length; k++) { const e = Math.abs(row[k] - ratio); if (e < d) { d = e; best = k; } }
       const c = MATERIAL[lut.names[best]];
@@ -206,6 +211,30 @@ function render(pane) {
   ctx.putImageData(img, 0, 0);
   pane.image = off;
   draw(pane);
+}
+
+// The mean over a (2r+1)x(2r+1) window (clipped at the borders): running sums along rows, then columns.
+function boxMean(plane, w, h, r) {
+  const rows = new Float32Array(w * h), out = new Float32Array(w * h);
+  for (let y = 0; y < h; y++) {
+    const o = y * w;
+    let sum = 0;
+    for (let x = 0; x < Math.min(r, w); x++) sum += plane[o + x];
+    for (let x = 0; x < w; x++) {
+      if (x + r < w) sum += plane[o + x + r];
+      if (x - r - 1 >= 0) sum -= plane[o + x - r - 1];
+      rows[o + x] = sum / (Math.min(w - 1, x + r) - Math.max(0, x - r) + 1);
+    }
+  }
+  const col = new Float64Array(w);
+  for (let y = 0; y < Math.min(r, h); y++) for (let x = 0; x < w; x++) col[x] += rows[y * w + x];
+  for (let y = 0; y < h; y++) {
+    if (y + r < h) for (let x = 0; x < w; x++) col[x] += rows[(y + r) * w + x];
+    if (y - r - 1 >= 0) for (let x = 0; x < w; x++) col[x] -= rows[(y - r - 1) * w + x];
+    const n = Math.min(h - 1, y + r) - Math.max(0, y - r) + 1;
+    for (let x = 0; x < w; x++) out[y * w + x] = col[x] / n;
+  }
+  return out;
 }
 
 // Each reference material's low/high ratio at every high-energy attenuation bin (its curve
