@@ -141,6 +141,10 @@ public enum HTTPAPI {
             headers[HTTPField.Name("X-Vigil-Channels")!] = planes.channels.joined(separator: ",")
             headers[HTTPField.Name("X-Vigil-Frames")!] = String(planes.frames)
             headers[HTTPField.Name("X-Vigil-Frame")!] = String(planes.frame)
+            // What turns the scan as received into Vigil's orientation (front left, ground down): the
+            // page shows both scans of a pair the same way up.
+            headers[HTTPField.Name("X-Vigil-Flips")!] = [profile.flipHorizontal ? "horizontal" : nil, profile.flipVertical ? "vertical" : nil]
+                .compactMap { $0 }.joined(separator: ",")
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: planes.bytes)))
         }
         router.get("/api/scans/:id/tdr.dcm") { request, context -> Response in

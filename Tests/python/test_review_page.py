@@ -5,6 +5,7 @@ store.
 from __future__ import annotations
 
 import io
+import json
 import time
 
 import numpy as np
@@ -28,6 +29,16 @@ def sign_in(browser: Browser, base: str, name: str) -> None:
     browser.evaluate(f"(() => {{ const f = document.querySelector('#signin-form'); f.username.value = {name!r};"
                      f" f.password.value = {password_of(name)!r}; f.requestSubmit(); }})()")
     browser.wait(f"document.querySelector('#who').textContent.startsWith({name!r})")
+
+
+def box_stroke(browser: Browser, shot: np.ndarray, canvas: str, pane: str, box: dict, colour: np.ndarray) -> float:
+    """Fraction of the middle third of a box's left edge, as drawn on `canvas` by `pane`'s zoom and
+    pan, that is stroked in `colour`."""
+    g = browser.evaluate(f"(() => {{ const r = document.querySelector('{canvas}').getBoundingClientRect();"
+                         f" const s = screenBox({pane}, {json.dumps(box)}); return {{left: r.left + s.x, top: r.top + s.y, height: s.height}}; }})()")
+    left, top, bottom = round(g["left"]), round(g["top"]), round(g["top"] + g["height"])
+    column = shot[top + (bottom - top) // 3: top + 2 * (bottom - top) // 3, left - 2: left + 3]
+    return float((np.abs(column - colour).sum(axis=2) < 60).any(axis=1).mean())
 
 
 def hex_rgb(colour: str) -> np.ndarray:
@@ -56,18 +67,11 @@ def test_queue_scan_boxes_and_keyboard_decisions_reach_the_store(serve, parcels,
     time.sleep(0.5)  # one animation frame for the canvas
     shot = np.array(Image.open(io.BytesIO(browser.screenshot())).convert("RGB")).astype(int)
     (tmp_path / "scan.png").write_bytes(browser.screenshot())
-    geometry = browser.evaluate("(() => { const r = document.querySelector('#canvas').getBoundingClientRect();"
-                                " return {left: r.left, top: r.top, x: view.x, y: view.y, zoom: view.zoom}; })()")
+    # The parcel profile's scans arrive mirrored: the page shows them upright, boxes flipped with them.
+    assert browser.evaluate("view.flips.join()") == "horizontal"
     for i, f in enumerate(scan["findings"]):
         colour = hex_rgb(browser.evaluate(f"labelColour({f['label']!r})"))
-        b = f["box"]
-        left = round(geometry["left"] + geometry["x"] + b["x"] * geometry["zoom"])
-        top = round(geometry["top"] + geometry["y"] + b["y"] * geometry["zoom"])
-        bottom = round(geometry["top"] + geometry["y"] + (b["y"] + b["height"]) * geometry["zoom"])
-        # The box's left edge, sampled down its middle third: the stroke is the class colour.
-        column = shot[top + (bottom - top) // 3: top + 2 * (bottom - top) // 3, left - 2: left + 3]
-        near = (np.abs(column - colour).sum(axis=2) < 60).any(axis=1)
-        assert near.mean() > 0.9, f"finding {i} ({f['label']}): no {colour} stroke at x={left}"
+        assert box_stroke(browser, shot, "#canvas", "view", f["box"], colour) > 0.9, f"finding {i} ({f['label']}): no {colour} stroke"
 
     # Keyboard: confirm the first finding, dismiss the next (or change the first), inspect the scan.
 
@@ -100,6 +104,8 @@ def test_queue_scan_boxes_and_keyboard_decisions_reach_the_store(serve, parcels,
     # The material view of a dual-energy scan draws the three colours' legend and renders.
     browser.open(f"{base}/review/{scan['scanId']}?mode=material", "view.mode === 'material' && view.image")
     assert browser.evaluate("view.materials.classes.map(c => c.name).join()") == "organic,inorganic,metal"
+    time.sleep(0.5)
+    (tmp_path / "material.png").write_bytes(browser.screenshot())
 
     # The site's dashboard: counts equal what was pushed and decided, and the page shows them.
     status, activity = server.get_json("/api/sites/narva/activity?days=1")
@@ -119,18 +125,6 @@ def test_queue_scan_boxes_and_keyboard_decisions_reach_the_store(serve, parcels,
     assert reviewed and all(c["meanReviewSeconds"] is not None and c["meanReviewSeconds"] >= 0 for c in reviewed)
     browser.open(f"{base}/dashboard?site=narva&days=1", "document.querySelectorAll('#by-day tbody tr').length > 0")
     assert browser.evaluate("document.querySelectorAll('#by-class tbody tr').length") == len({(c["station"], c["label"]) for c in activity["classes"]})
-
-
-def box_stroke(browser: Browser, shot: np.ndarray, canvas: str, pane: str, box: dict, colour: np.ndarray) -> float:
-    """Fraction of the middle third of a box's left edge, as drawn on `canvas` by `pane`'s zoom and
-    pan, that is stroked in `colour`."""
-    g = browser.evaluate(f"(() => {{ const r = document.querySelector('{canvas}').getBoundingClientRect(); const p = {pane};"
-                         " return {left: r.left, top: r.top, x: p.x, y: p.y, zoom: p.zoom}; })()")
-    left = round(g["left"] + g["x"] + box["x"] * g["zoom"])
-    top = round(g["top"] + g["y"] + box["y"] * g["zoom"])
-    bottom = round(g["top"] + g["y"] + (box["y"] + box["height"]) * g["zoom"])
-    column = shot[top + (bottom - top) // 3: top + 2 * (bottom - top) // 3, left - 2: left + 3]
-    return float((np.abs(column - colour).sum(axis=2) < 60).any(axis=1).mean())
 
 
 def test_a_paired_scan_is_shown_with_the_earlier_scan_below_and_the_difference_marked_in_both(serve, cargo_pairs, browser, tmp_path):

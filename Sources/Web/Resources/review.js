@@ -78,7 +78,7 @@ async function showQueue() {
 const view = {
   scan: null, result: null, planes: null, width: 0, height: 0, channels: [], materials: null,
   mode: "grey", low: 0, high: 1, zoom: 1, x: 0, y: 0, selected: 0, hidden: new Set(), decisions: {}, image: null,
-  canvas: "#canvas", boxOf: (f) => f.box, other: null,
+  canvas: "#canvas", boxOf: (f) => f.box, other: null, flips: [], upright: true,
 };
 
 function panes() { return view.other ? [view, view.other] : [view]; }
@@ -89,6 +89,7 @@ async function loadPlanes(pane, scanId, profile) {
   pane.width = +r.headers.get("X-Vigil-Width");
   pane.height = +r.headers.get("X-Vigil-Height");
   pane.channels = r.headers.get("X-Vigil-Channels").split(",");
+  pane.flips = (r.headers.get("X-Vigil-Flips") || "").split(",").filter((f) => f);
   pane.planes = new Float32Array(await r.arrayBuffer());
   pane.materials = null;
   if (pane.channels.includes("high") && pane.channels.includes("low")) {
@@ -130,7 +131,7 @@ async function showScan(id) {
 // The other half of a cross-check, below the scan under review; its differences at `otherBox`.
 async function showPairedScan(scanId) {
   const other = {
-    result: null, width: 0, height: 0, channels: [], planes: null, materials: null, image: null, zoom: 1, x: 0, y: 0,
+    result: null, width: 0, height: 0, channels: [], planes: null, materials: null, image: null, zoom: 1, x: 0, y: 0, flips: [],
     canvas: "#canvas-other", boxOf: (f) => (f.pairedScanId === scanId ? f.otherBox : null),
   };
   try {
@@ -188,18 +189,21 @@ function render(pane) {
   const scale = 1 / (view.high - view.low);
   const lut = pane.materials ? materialTable(pane.materials.classes) : null;
   const material = view.mode === "material" && lo && lut;
-  // The material is judged on both channels averaged over 7x7 pixels: one pixel's low/high ratio is
-  // dominated by photon noise (at MeV energies the materials' ratios differ by a few per cent).
-  // Brightness stays the pixel's own, so edges and detail stay sharp.
+  // The material is judged on both channels averaged over 7x7 pixels where the attenuation is
+  // locally flat: one pixel's low/high ratio is dominated by photon noise (at MeV energies the
+  // materials' ratios differ by a few per cent). Brightness stays the pixel's own.
   const [hiMean, loMean] = material ? (pane.smoothed ??= [boxMean(hi, w, h, 3), boxMean(lo, w, h, 3)]) : [null, null];
   for (let i = 0; i < w * h; i++) {
     const a = hi[i];
     const t = Math.min(1, Math.max(0, (a - view.low) * scale));
     const g = 255 * (1 - t);
     let rgb = [g, g, g];
-    if (material && hiMean[i] > pane.materials.minAttenuation) {
-      const ratio = loMean[i] / hiMean[i];
-      const row = lut.ratios[Math.min(lut.bins - 1, Math.floor(hiMean[i] / lut.step))];
+    // Across an edge the window mixes two materials into a third: there the pixel speaks for itself.
+    const flat = material && Math.abs(a - hiMean[i]) < 0.15 * hiMean[i];
+    const ah = flat ? hiMean[i] : a, al = flat ? loMean[i] : lo?.[i];
+    if (material && ah > pane.materials.minAttenuation) {
+      const ratio = al / ah;
+      const row = lut.ratios[Math.min(lut.bins - 1, Math.floor(ah / lut.step))];
       let best = 0, d = Infinity;
       for (let k = 0; k < row.length; k++) { const e = Math.abs(row[k] - ratio); if (e < d) { d = e; best = k; } }
       const c = MATERIAL[lut.names[best]];
@@ -272,14 +276,27 @@ function fit(pane) {
 function fitAll() { for (const pane of panes()) fit(pane); }
 function drawAll() { for (const pane of panes()) draw(pane); }
 
+// Which flips are applied: the profile's (to Vigil's orientation) unless the analyst asked for
+// the scan as received (`o`). Boxes are in received pixels and flip with the image.
+function flipped(pane) {
+  return { h: view.upright && pane.flips.includes("horizontal"), v: view.upright && pane.flips.includes("vertical") };
+}
+
+// Where a box in the scan's received pixels is on its pane's canvas.
+function screenBox(pane, box) {
+  const f = flipped(pane);
+  const bx = f.h ? pane.width - box.x - box.width : box.x;
+  const by = f.v ? pane.height - box.y - box.height : box.y;
+  return { x: pane.x + bx * pane.zoom, y: pane.y + by * pane.zoom, width: box.width * pane.zoom, height: box.height * pane.zoom };
+}
+
 // Moves a pane so the box is in view (centred) when it is not already entirely visible.
 function reveal(pane, box) {
   const c = $(pane.canvas);
-  const x0 = pane.x + box.x * pane.zoom, y0 = pane.y + box.y * pane.zoom;
-  const x1 = x0 + box.width * pane.zoom, y1 = y0 + box.height * pane.zoom;
-  if (x0 >= 0 && y0 >= 0 && x1 <= c.clientWidth && y1 <= c.clientHeight) return;
-  pane.x = c.clientWidth / 2 - (box.x + box.width / 2) * pane.zoom;
-  pane.y = c.clientHeight / 2 - (box.y + box.height / 2) * pane.zoom;
+  const s = screenBox(pane, box);
+  if (s.x >= 0 && s.y >= 0 && s.x + s.width <= c.clientWidth && s.y + s.height <= c.clientHeight) return;
+  pane.x += c.clientWidth / 2 - (s.x + s.width / 2);
+  pane.y += c.clientHeight / 2 - (s.y + s.height / 2);
 }
 
 function labelColour(label) {
@@ -295,14 +312,15 @@ function draw(pane = view) {
   const ctx = c.getContext("2d");
   ctx.imageSmoothingEnabled = pane.zoom < 1;
   ctx.fillStyle = "#000"; ctx.fillRect(0, 0, c.width, c.height);
-  ctx.setTransform(pane.zoom, 0, 0, pane.zoom, pane.x, pane.y);
+  const f = flipped(pane);
+  ctx.setTransform(f.h ? -pane.zoom : pane.zoom, 0, 0, f.v ? -pane.zoom : pane.zoom,
+    pane.x + (f.h ? pane.width * pane.zoom : 0), pane.y + (f.v ? pane.height * pane.zoom : 0));
   ctx.drawImage(pane.image, 0, 0);
   ctx.setTransform(1, 0, 0, 1, 0, 0);
   view.result.findings.forEach((f, i) => {
     const box = pane.boxOf(f);
     if (!box || view.hidden.has(f.label)) return;
-    const x = pane.x + box.x * pane.zoom, y = pane.y + box.y * pane.zoom;
-    const bw = box.width * pane.zoom, bh = box.height * pane.zoom;
+    const { x, y, width: bw, height: bh } = screenBox(pane, box);
     ctx.strokeStyle = labelColour(f.label);
     ctx.lineWidth = i === view.selected ? 4 : 2;
     ctx.setLineDash(view.decisions[i] === "dismiss" ? [6, 4] : []);
@@ -454,6 +472,7 @@ function bindInput() {
         renderAll();
       },
       "0": fitAll, n: nextScan,
+      o: () => { view.upright = !view.upright; fitAll(); status(view.upright ? "upright (Vigil's orientation)" : "as received"); },
     };
     if (keys[e.key]) { e.preventDefault(); keys[e.key](); }
   };
