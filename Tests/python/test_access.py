@@ -5,6 +5,7 @@ audit trail those leave. A real `vigil serve` on loopback; accounts made with `v
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -243,6 +244,12 @@ def test_sign_ins_views_and_refusals_are_in_the_verified_audit_trail(two_sites):
     run = vigil("audit", "verify", "--data", server.data)
     assert run.returncode == 0 and json.loads(run.stdout)["ok"], run.stdout
     entries = [json.loads(l) for l in vigil("audit", "export", "--data", server.data).stdout.splitlines()]
+    # The records office checks the export with its own SHA-256, as docs/security.md describes.
+    previous = "0" * 64
+    for e in entries:
+        text = "\n".join([e["previousHash"], str(e["id"]), e["at"], e["actor"], e["action"], e["subject"], e["details"]])
+        assert e["previousHash"] == previous and hashlib.sha256(text.encode()).hexdigest() == e["hash"], e
+        previous = e["hash"]
     seen = {(e["actor"], e["action"], e["subject"]) for e in entries}
     assert ("analyst-narva", "auth.signin", "analyst-narva") in seen
     assert ("analyst-narva", "scan.view", narva) in seen
