@@ -1,6 +1,7 @@
 """Vigil's engine against onnxruntime on the same ONNX files, in the same run, on this machine.
 
-For each benchmark model (generated into Benchmarks/models/, not committed) and thread count:
+For each benchmark model (generated into Benchmarks/models/, not committed, plus Vigil's own models
+in Models/) and thread count:
 onnxruntime timed in this process (warm-up, then --runs runs: median and p10; intra-op threads = T,
 inter-op threads = 1, all graph optimizations) next to `vigil model bench MODEL --shape ...
 --threads T --runs N`; then the peak RSS of each after loading the model and running it once.
@@ -36,6 +37,8 @@ MODELS = {
     "yolov8n_640": lambda: em.yolov8n_style(640),
     "resnet_style_224": lambda: em.resnet_style(224),
 }
+# Vigil's own default models, as committed (Models/<name>/<version>/model.onnx).
+OWN_MODELS = {p.parent.parent.name: p for p in sorted((REPO / "Models").glob("*/*/model.onnx"))}
 OPENBLAS_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 VIGIL_DEFAULT = REPO / ".build/release/vigil"
 
@@ -136,7 +139,8 @@ def fmt(x: float | None, spec: str = ".1f") -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--vigil", type=Path, default=Path(os.environ.get("VIGIL_BIN", VIGIL_DEFAULT)))
-    parser.add_argument("--models", default=",".join(MODELS), help=f"comma-separated subset of {', '.join(MODELS)}")
+    parser.add_argument("--models", default=",".join([*MODELS, *OWN_MODELS]),
+                        help=f"comma-separated subset of {', '.join([*MODELS, *OWN_MODELS])}")
     parser.add_argument("--threads", default="1,2", help="comma-separated thread counts")
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--warmup", type=int, default=5)
@@ -172,9 +176,13 @@ def main() -> None:
     models_dir.mkdir(exist_ok=True)
     rows, rss_rows = [], []
     for name in names:
-        model = MODELS[name]()
-        path = models_dir / f"{name}.onnx"
-        em.save(model, path)
+        if name in OWN_MODELS:
+            path = OWN_MODELS[name]
+            model = onnx.load(str(path))
+        else:
+            model = MODELS[name]()
+            path = models_dir / f"{name}.onnx"
+            em.save(model, path)
         gflop = em.flops(model) / 1e9
         inputs = em.sample_inputs(model)
         (iname, value), = inputs.items()
