@@ -1,12 +1,14 @@
 import CBLAS
+import CKernels
 import Compute
 
 /// Conv: NCHW (1-D convolutions run as 2-D with height 1), groups, dilations, strides, pads,
 /// auto_pad, an optional bias, and the activation the fusion pass attached.
 ///
-/// Three paths, chosen once per plan: depthwise (a direct SIMD-friendly loop per channel),
-/// pointwise 1x1 (GEMM straight on the input, no im2col), and general (im2col of a column
-/// slice per thread, then GEMM). Columns of the output are split across the pool and each
+/// Four paths, chosen once per plan: depthwise (a direct SIMD-friendly loop per channel),
+/// pointwise 1x1 (GEMM straight on the input, no im2col), direct (an AVX-512 kernel for thin
+/// layers over large images, see `DirectConvolution`), and general (im2col of a column slice
+/// per thread, then GEMM). Columns of the output are split across the pool and each
 /// thread calls single-threaded BLAS, so BLAS and the pool never compete for the cores.
 enum Convolution {
     struct Geometry {
@@ -96,7 +98,8 @@ enum Convolution {
         // input, because a GEMM a few dozen columns wide runs far below peak.
         let splitFilters = threads > 1 && g.columns < 384 * threads && g.filters / g.group >= 2 * threads
         let chunk = splitFilters ? g.columns : (g.columns + threads - 1) / threads
-        let scratch = g.isDepthwise || g.isPointwise ? 0 : threads * g.patch * chunk
+        let direct = !g.isDepthwise && !g.isPointwise ? DirectConvolution(g) : nil
+        let scratch = direct?.scratch ?? (g.isDepthwise || g.isPointwise ? 0 : threads * g.patch * chunk)
         return PreparedOp(outputs: [(outShape, .float32)], scratch: scratch, flops: flops) { ins, outs, scratchOffset in
             // Weights and bias are constants bound once by the planner (or, rarely, graph inputs).
             let src = ins[0]!, dst = outs[0], weights = ins[1]!, biasLocation = hasBias ? ins[2] : nil
@@ -105,6 +108,8 @@ enum Convolution {
                 let w = frame.floats(weights), b = biasLocation.map { frame.floats($0) } ?? zeroBias.pointer
                 if g.isDepthwise {
                     depthwise(g, input, w, b, output, activation, pool)
+                } else if let direct {
+                    direct.run(input, w, b, output, activation, pool, scratch: frame.arena + scratchOffset)
                 } else {
                     gemmConvolution(g, input, w, b, output, activation, pool, scratch: frame.arena + scratchOffset,
                                     chunk: chunk, splitFilters: splitFilters)
