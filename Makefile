@@ -2,7 +2,7 @@
 # Both install what they need (Debian packages, a Python virtual environment) idempotently.
 
 SHELL := /bin/bash
-APT_PACKAGES := libopenblas-dev libpng-dev libtiff-dev libdcmtk-dev libjpeg-dev libsqlite3-dev dcmtk libtiff-tools time curl chromium
+APT_PACKAGES := libopenblas-dev libpng-dev libtiff-dev libdcmtk-dev libjpeg-dev libsqlite3-dev dcmtk libtiff-tools time curl chromium openssl
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 VIGIL := .build/debug/vigil

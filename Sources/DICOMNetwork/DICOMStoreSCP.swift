@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 
 /// A Storage and Verification SCP: accepts associations, answers C-ECHO, hands each C-STORE to a delegate.
 public final class DICOMStoreSCP: Sendable {
@@ -26,6 +27,13 @@ public final class DICOMStoreSCP: Sendable {
         public var maxAssociations: Int = 32
         public var implementationClassUID: String = DICOMUID.implementationClassUID
         public var implementationVersionName: String = DICOMUID.implementationVersionName
+        /// TLS on the port (dcmtk's `+tls`): every association is encrypted; the context decides
+        /// whether a client certificate is required.
+        public var tls: NIOSSLContext?
+        /// Asked for every A-ASSOCIATE-RQ with the calling AE title and, over TLS, the client
+        /// certificate's common name; a returned reason rejects the association (calling AE title
+        /// not recognized).
+        public var admit: (@Sendable (_ callingAETitle: String, _ certifiedName: String?) -> String?)?
 
         public init() {}
     }
@@ -58,6 +66,7 @@ public final class DICOMStoreSCP: Sendable {
             .childChannelInitializer { channel in
                 registry.add(channel)
                 return channel.eventLoop.makeCompletedFuture {
+                    if let tls = configuration.tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
                     try channel.pipeline.syncOperations.addHandlers([
                         ByteToMessageHandler(PDUDecoder(limits: limits)),
                         MessageToByteHandler(PDUEncoder()),
@@ -73,7 +82,7 @@ public final class DICOMStoreSCP: Sendable {
             throw DICOMSCPError(host: configuration.host, port: configuration.port, cause: cause)
         }
         let port = channel.localAddress?.port ?? configuration.port
-        logger.info("DICOM SCP \(configuration.aeTitle) listening on \(configuration.host):\(port)")
+        logger.info("DICOM SCP \(configuration.aeTitle) listening on \(configuration.host):\(port)\(configuration.tls == nil ? "" : " (TLS)")")
         return DICOMStoreSCP(configuration: configuration, localPort: port, serverChannel: channel, registry: registry, logger: logger)
     }
 

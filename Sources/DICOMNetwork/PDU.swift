@@ -113,6 +113,8 @@ public struct AssociateReject: Sendable, Hashable, CustomStringConvertible {
 
     /// Permanent, service-user: called AE title not recognised.
     public static let calledAETitleNotRecognized = AssociateReject(result: 1, source: 1, reason: 7)
+    /// Permanent, service-user: calling AE title not recognized (not a registered station).
+    public static let callingAETitleNotRecognized = AssociateReject(result: 1, source: 1, reason: 3)
     /// Permanent, service-user: application context name not supported.
     public static let applicationContextNotSupported = AssociateReject(result: 1, source: 1, reason: 2)
     /// Permanent, service-provider (ACSE): protocol version not supported.

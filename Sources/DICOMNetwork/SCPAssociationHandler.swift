@@ -121,6 +121,10 @@ final class SCPAssociationHandler: ChannelInboundHandler {
             log.warning("association rejected: more than \(configuration.maxAssociations) open")
             return sendAndClose(context, .associateRJ(.localLimitExceeded))
         }
+        if let admit = configuration.admit, let refusal = admit(rq.callingAETitle, TLSPeer.commonName(context.pipeline)) {
+            log.warning("association rejected: \(refusal)")
+            return sendAndClose(context, .associateRJ(.callingAETitleNotRecognized))
+        }
         switch negotiator.negotiate(rq) {
         case .reject(let rj):
             log.warning("association rejected: \(rj)")

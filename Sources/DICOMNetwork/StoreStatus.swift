@@ -20,6 +20,8 @@ public struct StoreStatus: Sendable, Hashable, CustomStringConvertible {
     public static func cannotUnderstand(_ comment: String? = nil) -> StoreStatus { StoreStatus(code: 0xC000, errorComment: comment) }
     /// 0122 Refused: SOP class not supported (the command named a class other than its context's).
     public static func sopClassNotSupported(_ comment: String? = nil) -> StoreStatus { StoreStatus(code: 0x0122, errorComment: comment) }
+    /// Refused: not authorized (PS3.7 C.4.2.1.2): the station may not store this.
+    public static func notAuthorized(_ comment: String? = nil) -> StoreStatus { StoreStatus(code: 0x0124, errorComment: comment) }
 
     /// PS3.7 C.1: warnings are 0001, Bxxx and 0107/0116; cancel FE00; pending FF00/FF01.
     public var isSuccess: Bool { code == 0x0000 }

@@ -73,21 +73,14 @@ extension ScanStore {
         try Self.validate(name: name, role: role, site: site, password: password)
         let hash = try PasswordHash(password: password)
         let now = Date()
-        do {
-            return try db.write { db in
-                if try Int.fetchOne(db, sql: "SELECT 1 FROM accounts WHERE name = ?", arguments: [name]) != nil {
-                    throw AccountRefusal("account \(name) already exists")
-                }
-                try db.execute(sql: "INSERT INTO accounts (name, role, site, passwordHash, createdAt) VALUES (?, ?, ?, ?, ?)",
-                               arguments: [name, role.rawValue, site, hash.description, now.timeIntervalSince1970])
-                try Self.appendAudit(db, actor: actor, action: "account.add", subject: name,
-                                     details: ["role": role.rawValue, "site": site], at: now)
-                return Account(name: name, role: role, site: site, createdAt: Self.iso(now))
+        return try write("account \(name)", refusing: AccountRefusal.self) { db in
+            if try Int.fetchOne(db, sql: "SELECT 1 FROM accounts WHERE name = ?", arguments: [name]) != nil {
+                throw AccountRefusal("account \(name) already exists")
             }
-        } catch let refusal as AccountRefusal {
-            throw refusal
-        } catch {
-            throw StoreError.database("account \(name)", "\(error)")
+            try db.execute(sql: "INSERT INTO accounts (name, role, site, passwordHash, createdAt) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [name, role.rawValue, site, hash.description, now.timeIntervalSince1970])
+            try Self.appendAudit(db, actor: actor, action: "account.add", subject: name, details: ["role": role.rawValue, "site": site], at: now)
+            return Account(name: name, role: role, site: site, createdAt: Self.iso(now))
         }
     }
 
@@ -110,19 +103,13 @@ extension ScanStore {
     }
 
     private func changeAccount(_ name: String, action: String, by actor: String, _ body: @escaping (Database) throws -> Void) throws {
-        do {
-            try db.write { db in
-                guard try Int.fetchOne(db, sql: "SELECT 1 FROM accounts WHERE name = ?", arguments: [name]) != nil else {
-                    throw AccountRefusal("no account \(name)")
-                }
-                try body(db)
-                try db.execute(sql: "DELETE FROM tokens WHERE account = ?", arguments: [name])
-                try Self.appendAudit(db, actor: actor, action: action, subject: name, details: [:], at: Date())
+        try write("account \(name)", refusing: AccountRefusal.self) { db in
+            guard try Int.fetchOne(db, sql: "SELECT 1 FROM accounts WHERE name = ?", arguments: [name]) != nil else {
+                throw AccountRefusal("no account \(name)")
             }
-        } catch let refusal as AccountRefusal {
-            throw refusal
-        } catch {
-            throw StoreError.database("account \(name)", "\(error)")
+            try body(db)
+            try db.execute(sql: "DELETE FROM tokens WHERE account = ?", arguments: [name])
+            try Self.appendAudit(db, actor: actor, action: action, subject: name, details: [:], at: Date())
         }
     }
 

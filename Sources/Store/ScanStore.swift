@@ -212,6 +212,12 @@ public final class ScanStore: Sendable {
         do { return try db.read(body) } catch { throw .database(what, "\(error)") }
     }
 
+    /// A write whose body may refuse with a `Refusal` (an account or station rule), passed through
+    /// as is; any other failure is a database error about `what`.
+    func write<T, Refusal: Error>(_ what: String, refusing: Refusal.Type, _ body: (Database) throws -> T) throws -> T {
+        do { return try db.write(body) } catch let refusal as Refusal { throw refusal } catch { throw StoreError.database(what, "\(error)") }
+    }
+
     static func scan(_ row: Row) -> StoredScan {
         let declaration: String? = row["declaration"]
         let info = ScanInfo(

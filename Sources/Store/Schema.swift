@@ -87,6 +87,14 @@ enum Schema {
                     kind TEXT NOT NULL, item TEXT NOT NULL, fingerprint TEXT NOT NULL, PRIMARY KEY (kind, item));
                 """)
         }
+        migrator.registerMigration("v7-stations") { db in
+            // Profiles one per line: a station names a handful, and they are read whole.
+            try db.execute(sql: """
+                CREATE TABLE stations (
+                    name TEXT PRIMARY KEY NOT NULL, site TEXT NOT NULL, profiles TEXT NOT NULL, aeTitle TEXT UNIQUE,
+                    registeredBy TEXT NOT NULL, registeredAt DOUBLE NOT NULL);
+                """)
+        }
         return migrator
     }
 }

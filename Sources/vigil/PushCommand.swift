@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Ingest
 import NIOPosix
+import NIOSSL
 import Pipeline
 import ScanImage
 import Synchronization
@@ -32,11 +33,19 @@ struct PushCommand: AsyncParsableCommand {
     var count: Int?
     @Option(help: "Load run: scans in flight at once.")
     var concurrency: Int = 1
+    @Option(help: "Connect over TLS, trusting the server certificate this CA (PEM) signed.")
+    var ca: String?
+    @Option(help: "The station's client certificate (PEM), with --key.")
+    var cert: String?
+    @Option(help: "The station's private key (PEM), with --cert.")
+    var key: String?
 
     func validate() throws {
         if scanId != nil && files.count > 1 { throw ValidationError("--scan-id names one scan; give one file") }
         if let count, count < 1 { throw ValidationError("--count must be at least 1") }
         if concurrency < 1 { throw ValidationError("--concurrency must be at least 1") }
+        if (cert == nil) != (key == nil) { throw ValidationError("--cert and --key go together") }
+        if cert != nil && ca == nil { throw ValidationError("a client certificate is for TLS: give --ca too") }
     }
 
     mutating func run() async throws {
@@ -57,16 +66,39 @@ struct PushCommand: AsyncParsableCommand {
                                     declaration: scan.declaration, format: rawPixels == nil ? nil : "raw", raw: rawPixels)
         let group = MultiThreadedEventLoopGroup.singleton
         let hello = Hello(versions: [1], station: scan.station, client: "vigil-push")
+        let tls = try clientTLS()
         if let count {
-            try await load(images, template: template, count: count, host: host, port: port, hello: hello, group: group)
+            try await load(images, template: template, count: count, host: host, port: port, hello: hello, group: group, tls: tls)
         } else {
-            try await pushEach(images, template: template, host: host, port: port, hello: hello, group: group)
+            try await pushEach(images, template: template, host: host, port: port, hello: hello, group: group, tls: tls)
+        }
+    }
+
+    /// TLS for the connection when --ca is given: the server verified against that CA, and the
+    /// station's certificate presented when --cert/--key are.
+    private func clientTLS() throws -> NIOSSLContext? {
+        guard let ca else { return nil }
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        configuration.minimumTLSVersion = .tlsv12
+        do { configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(ca)) } catch {
+            throw CommandFailure("--ca \(ca): cannot be read as PEM certificates")
+        }
+        if let cert, let key {
+            do {
+                configuration.certificateChain = try NIOSSLCertificate.fromPEMFile(cert).map { .certificate($0) }
+            } catch { throw CommandFailure("--cert \(cert): cannot be read as a PEM certificate") }
+            do { configuration.privateKey = .privateKey(try NIOSSLPrivateKey(file: key, format: .pem)) } catch {
+                throw CommandFailure("--key \(key): cannot be read as a PEM private key")
+            }
+        }
+        do { return try NIOSSLContext(configuration: configuration) } catch {
+            throw CommandFailure("TLS: the certificate and key do not make a TLS context (\(error))")
         }
     }
 
     private func pushEach(_ images: [(path: String, bytes: [UInt8])], template: ScanMetadata, host: String, port: Int,
-                          hello: Hello, group: MultiThreadedEventLoopGroup) async throws {
-        let client = try await StationClient.connect(host: host, port: port, hello: hello, group: group)
+                          hello: Hello, group: MultiThreadedEventLoopGroup, tls: NIOSSLContext?) async throws {
+        let client = try await StationClient.connect(host: host, port: port, hello: hello, group: group, tls: tls)
         defer { Task { await client.close() } }
         var failed = false
         for (path, bytes) in images {
@@ -92,12 +124,12 @@ struct PushCommand: AsyncParsableCommand {
     /// Sends `count` scans keeping `concurrency` in flight (over as many connections as the
     /// server's per-connection limit needs) and prints the latency summary.
     private func load(_ images: [(path: String, bytes: [UInt8])], template: ScanMetadata, count: Int, host: String, port: Int,
-                      hello: Hello, group: MultiThreadedEventLoopGroup) async throws {
-        let first = try await StationClient.connect(host: host, port: port, hello: hello, group: group)
+                      hello: Hello, group: MultiThreadedEventLoopGroup, tls: NIOSSLContext?) async throws {
+        let first = try await StationClient.connect(host: host, port: port, hello: hello, group: group, tls: tls)
         let perConnection = max(1, first.welcome.maxInFlight)
         var clients = [first]
         while clients.count * perConnection < concurrency {
-            clients.append(try await StationClient.connect(host: host, port: port, hello: hello, group: group))
+            clients.append(try await StationClient.connect(host: host, port: port, hello: hello, group: group, tls: tls))
         }
         let run = UUID().uuidString.prefix(8).lowercased()
         let clock = ContinuousClock()

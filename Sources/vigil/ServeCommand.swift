@@ -5,8 +5,10 @@ import Hummingbird
 import Ingest
 import Logging
 import Metrics
+import HummingbirdTLS
 import NIOCore
 import NIOPosix
+import NIOSSL
 import Pipeline
 import Prometheus
 import Profiles
@@ -48,6 +50,15 @@ struct ServeCommand: AsyncParsableCommand {
     mutating func run() async throws {
         let file = try config.map(ServeConfiguration.load) ?? ServeConfiguration()
         let host = bind ?? file.bind ?? "127.0.0.1"
+        // TLS needs a certificate only when configured; a plaintext listener off loopback is refused.
+        let tls = try file.tls.flatMap { settings -> ServeTLS? in
+            settings.certificate == nil && settings.key == nil && settings.allowPlaintext == true
+                ? nil : try ServeTLS(settings, relativeTo: config.map { ($0 as NSString).deletingLastPathComponent })
+        }
+        if tls == nil, !ServeTLS.isLoopback(host), file.tls?.allowPlaintext != true {
+            throw CommandFailure("bind \(host) is not loopback: configure tls (vigil certs init makes a CA and certificates) "
+                                 + "or set tls.allowPlaintext to serve unencrypted")
+        }
         let dataFolder = data ?? file.data ?? ProcessInfo.processInfo.environment["VIGIL_DATA"] ?? "./vigil-data"
         var logger = Logger(label: "vigil")
         logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
@@ -84,7 +95,8 @@ struct ServeCommand: AsyncParsableCommand {
         let limits = IngestLimits(
             maxFrameBytes: file.ingest?.maxFrameBytes ?? 256 << 20, maxInFlight: file.ingest?.maxInFlight ?? 16,
             heartbeatSeconds: file.ingest?.heartbeatSeconds ?? 10, idleTimeoutSeconds: file.ingest?.idleTimeoutSeconds ?? 30)
-        let native = IngestServer(intake: intake, limits: limits, group: group, logger: logger)
+        let gate = StationGate(store: store, registeredOnly: file.stations?.registeredOnly ?? false)
+        let native = IngestServer(intake: intake, limits: limits, group: group, logger: logger, tls: tls?.stations, gate: gate)
         let ingestAt = ingestPort ?? file.ingestPort ?? 7300
         let boundIngest: Int
         do { boundIngest = try await native.start(host: host, port: ingestAt) } catch {
@@ -97,14 +109,16 @@ struct ServeCommand: AsyncParsableCommand {
         // Each association holds up to about twice its object while it arrives: 8 x 512 MiB by default.
         scpConfiguration.maxAssociations = max(1, file.dicom?.maxAssociations ?? 8)
         scpConfiguration.maxObjectSize = max(1 << 20, file.dicom?.maxObjectBytes ?? 512 << 20)
+        scpConfiguration.tls = tls?.stations
+        scpConfiguration.admit = DICOMIntake.admission(gate)
         let dicom = try await DICOMStoreSCP.start(configuration: scpConfiguration,
-                                                  delegate: DICOMIntake(intake: intake, stations: stations, logger: logger),
+                                                  delegate: DICOMIntake(intake: intake, stations: stations, gate: gate, logger: logger),
                                                   group: group, logger: logger)
 
         let thresholds = SiteThresholdService(store: store, policy: catalog.policy, manifests: analyzer.models.manifests)
         try FirstAdmin.ensure(store: store)
         try recordConfigurationChanges(store: store, models: analyzer.models, profiles: catalog, logger: logger)
-        let access = Access(store: store)
+        let access = Access(store: store, secureCookies: tls != nil)
         let tokenHours = file.accounts?.tokenHours ?? 12
         guard tokenHours > 0, tokenHours <= 24 * 30 else { throw CommandFailure("accounts.tokenHours must be more than 0 and at most 720") }
         let router = HTTPAPI.router(store: store, registry: registry, queueDepth: { intake.depth }, access: access,
@@ -113,6 +127,7 @@ struct ServeCommand: AsyncParsableCommand {
         let ready = ReadyLine(data: dataFolder, ingestPort: boundIngest, dicomPort: dicom.localPort)
         let app = Application(
             router: router,
+            server: try tls.map { try .tls(.http1(), tlsConfiguration: $0.http) } ?? .http1(),
             configuration: .init(address: .hostname(host, port: httpPort ?? file.httpPort ?? 8080), serverName: "vigil"),
             onServerRunning: { channel in ready.print(httpPort: channel.localAddress?.port ?? 0) },
             eventLoopGroupProvider: .shared(group),

@@ -16,6 +16,24 @@ struct ServeConfiguration: Codable, Sendable {
     var dicom: DICOM?
     var pairing: Pairing?
     var accounts: Accounts?
+    var tls: TLS?
+    var stations: Stations?
+
+    /// TLS on every listener. Paths are relative to the configuration file's folder.
+    struct TLS: Codable, Sendable {
+        var certificate: String?
+        var key: String?
+        /// The CA whose certificates stations present on the native and DICOM ports.
+        var clientCA: String?
+        var requireClientCertificates: Bool?
+        /// Serve without TLS on an address other than loopback anyway (a test network).
+        var allowPlaintext: Bool?
+    }
+
+    /// Which stations may push: with `registeredOnly`, only those `vigil stations add` registered.
+    struct Stations: Codable, Sendable {
+        var registeredOnly: Bool?
+    }
 
     /// Sign-in on the HTTP API: how long a token (and the review page's cookie) lasts.
     struct Accounts: Codable, Sendable {
@@ -81,6 +99,8 @@ struct ServeConfiguration: Codable, Sendable {
         "queue": ["capacity": 0, "workers": 0] as [String: Any],
         "pairing": ["retentionDays": 0] as [String: Any],
         "accounts": ["tokenHours": 0] as [String: Any],
+        "tls": ["certificate": 0, "key": 0, "clientCA": 0, "requireClientCertificates": 0, "allowPlaintext": 0] as [String: Any],
+        "stations": ["registeredOnly": 0] as [String: Any],
         "ingest": ["maxFrameBytes": 0, "maxInFlight": 0, "heartbeatSeconds": 0, "idleTimeoutSeconds": 0] as [String: Any],
         "dicom": ["aeTitle": 0, "maxAssociations": 0, "maxObjectBytes": 0, "stations": ["*": ["station": 0, "site": 0, "profile": 0,
                                                     "reportTo": ["host": 0, "port": 0, "aeTitle": 0] as [String: Any]] as [String: Any]] as [String: Any]] as [String: Any],

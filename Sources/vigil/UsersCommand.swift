@@ -10,7 +10,10 @@ struct UsersCommand: ParsableCommand {
         subcommands: [Add.self, List.self, Remove.self, Password.self])
 
     /// Who runs the command, for the audit log: whoever can write the data folder.
-    static var actor: String { "cli:" + (ProcessInfo.processInfo.environment["USER"] ?? "unknown") }
+    static var actor: String {
+        let env = ProcessInfo.processInfo.environment
+        return "cli:" + (env["USER"] ?? env["LOGNAME"] ?? getpwuid(getuid()).flatMap { String(cString: $0.pointee.pw_name) } ?? "uid \(getuid())")
+    }
 
     /// The first line of stdin: a password never goes on the command line, where `ps` shows it.
     static func passwordFromStdin() throws -> String {

@@ -79,3 +79,24 @@ final class AccountsTests: XCTestCase {
         XCTAssertEqual(try store.accounts().map(\.name), ["anna"])
     }
 }
+
+final class StationRegistryTests: XCTestCase {
+    func testRegistrationsAreLookedUpByNameAndAETitleReplacedRemovedAndAudited() throws {
+        let folder = NSTemporaryDirectory() + "vigil-stations-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let store = try ScanStore(directory: folder)
+        try store.registerStation(name: "gate-1", site: "narva", profiles: ["parcel-de-160kv"], aeTitle: "GATE1", by: "test")
+        XCTAssertEqual(try store.station(aeTitle: "GATE1")?.name, "gate-1")
+        XCTAssertThrowsError(try store.registerStation(name: "gate-2", site: "narva", profiles: ["p"], aeTitle: "GATE1", by: "test")) {
+            XCTAssertTrue("\($0)".contains("already station gate-1's"))
+        }
+        // Registering again replaces: another site, two profiles, no AE title.
+        try store.registerStation(name: "gate-1", site: "tallinn", profiles: ["a", "b"], aeTitle: nil, by: "test")
+        XCTAssertEqual(try store.station(named: "gate-1").map { [$0.site] + $0.profiles }, ["tallinn", "a", "b"])
+        XCTAssertNil(try store.station(aeTitle: "GATE1"))
+        try store.removeStation(name: "gate-1", by: "test")
+        XCTAssertEqual(try store.stations(), [])
+        XCTAssertEqual(try store.auditLog().map(\.action), ["station.register", "station.register", "station.remove"])
+        XCTAssertTrue(try store.verifyAudit().ok)
+    }
+}

@@ -43,7 +43,7 @@ STOP_TIMEOUT = 60.0
 ANSWER_TIMEOUT = 120.0  # debug builds on a shared 2-core machine are slow; this is a hang guard
 # Error codes of docs/protocol.md; anything else from the server is a protocol violation.
 ERROR_CODES = {"bad-frame", "too-large", "unsupported-format", "unknown-profile", "busy", "shutting-down",
-               "internal", "unsupported-version", "idle-timeout"}
+               "internal", "unsupported-version", "idle-timeout", "forbidden"}
 
 
 # --------------------------------------------------------------------------------------------
@@ -817,6 +817,7 @@ def test_acked_scans_survive_kill_9_and_are_processed_exactly_once(serve, parcel
 
 def test_sigterm_sends_every_pending_result_then_exits_0(serve, parcels):
     server = serve("--workers", "1")
+    server.token(server.ADMIN)  # signed in beforehand, so the API answers while scans still wait
     clients, sent = push_burst(server, parcels, connections=2, per_connection=8, prefix="term")
     pump_many(clients, lambda: all(clients[k].outcomes[r].ack or clients[k].outcomes[r].error
                                    for k, r in sent), ANSWER_TIMEOUT)

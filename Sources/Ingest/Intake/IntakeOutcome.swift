@@ -15,6 +15,9 @@ public struct IntakeRefusal: Error, Sendable, Equatable, CustomStringConvertible
         case busy
         case shuttingDown = "shutting-down"
         case `internal`
+        /// The station may not push this scan (not registered, another site or profile, or a
+        /// certificate naming another station).
+        case forbidden
     }
 
     public var code: Code

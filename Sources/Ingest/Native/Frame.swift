@@ -42,7 +42,11 @@ public enum FrameError: Error, Sendable, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .badMagic(let bytes): return "bad-frame: the frame does not start with VIGL (got \(bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined(separator: " ")))"
+        case .badMagic(let bytes):
+            // 0x15/0x16 then 0x03: a TLS alert or handshake record, i.e. one side speaks TLS and the other does not.
+            let tls = bytes.count >= 2 && (bytes[0] == 0x15 || bytes[0] == 0x16) && bytes[1] == 0x03
+            return "bad-frame: the frame does not start with VIGL (got \(bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined(separator: " ")))"
+                + (tls ? "; that is TLS: the other side speaks TLS and this one does not (vigil push --ca)" : "")
         case .unknownType(let t): return "bad-frame: unknown frame type \(t)"
         case .tooLarge(let length, let limit): return "too-large: a frame of \(length) bytes is over the limit of \(limit)"
         }

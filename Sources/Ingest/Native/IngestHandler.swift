@@ -3,6 +3,7 @@ import Logging
 import Metrics
 import NIOCore
 import NIOPosix
+import DICOMNetwork
 import Pipeline
 import ScanImage
 import Store
@@ -45,12 +46,16 @@ final class IngestHandler: ChannelInboundHandler {
     private var logger: Logger
     private var phase = Phase.awaitingHello
     private var station: String?
+    /// The common name of the client certificate the station presented over TLS, if any.
+    private var certified: String?
+    private let gate: StationGate?
     private var requests: [UInt32: Request] = [:]
     private var nextToken: UInt64 = 0
     private var context: ChannelHandlerContext?
 
-    init(intake: ScanIntake, limits: IngestLimits, blockingPool: NIOThreadPool, logger: Logger) {
+    init(intake: ScanIntake, limits: IngestLimits, blockingPool: NIOThreadPool, logger: Logger, gate: StationGate? = nil) {
         self.intake = intake
+        self.gate = gate
         self.limits = limits
         self.blockingPool = blockingPool
         self.logger = logger
@@ -113,7 +118,9 @@ final class IngestHandler: ChannelInboundHandler {
             return closeWithError(0, "unsupported-version", "this server speaks protocol version 1; the station offered \(hello.versions)", context: context)
         }
         station = hello.station
-        if let station = hello.station { logger[metadataKey: "station"] = "\(station)" }
+        // The TLS handshake is over once HELLO has come through it.
+        certified = TLSPeer.commonName(context.pipeline)
+        if let station = hello.station ?? certified { logger[metadataKey: "station"] = "\(station)" }
         phase = .ready
         let welcome = Welcome(version: 1, server: "vigil", maxFrameBytes: limits.maxFrameBytes, maxInFlight: limits.maxInFlight,
                               heartbeatSeconds: limits.heartbeatSeconds, idleTimeoutSeconds: limits.idleTimeoutSeconds)
@@ -153,7 +160,7 @@ final class IngestHandler: ChannelInboundHandler {
             do { layout = try pixels.layout() } catch { return fail(id, error.code, error.message, context: context) }
         }
         let raw = layout
-        let stationId = metadata.station ?? station ?? context.remoteAddress?.ipAddress ?? "unknown"
+        let stationId = metadata.station ?? station ?? certified ?? context.remoteAddress?.ipAddress ?? "unknown"
         var rawJSON: String?
         if let raw { rawJSON = String(decoding: JSON.encode(raw), as: UTF8.self) }
         let info = ScanInfo(station: stationId, stationScanId: metadata.scanId, site: metadata.site, profile: metadata.profile,
@@ -165,9 +172,19 @@ final class IngestHandler: ChannelInboundHandler {
         requests[id] = Request(token: token)
         let loop = context.eventLoop
         let bound = NIOLoopBound(self, eventLoop: loop)
-        let intake = self.intake
-        let submitted = blockingPool.runIfActive(eventLoop: loop) {
-            intake.submit(incoming, raw: raw) { result in
+        let intake = self.intake, gate = self.gate, certified = self.certified
+        let submitted = blockingPool.runIfActive(eventLoop: loop) { () -> IntakeOutcome in
+            var incoming = incoming
+            // The registry is read per scan (a registration applies at once); off the event loop.
+            if let gate {
+                switch gate.admit(station: incoming.info.station, certified: certified, site: incoming.info.site, profile: incoming.info.profile) {
+                case .failure(let refused):
+                    Counter(label: "vigil_scans_rejected_total", dimensions: [("cause", "forbidden")]).increment()
+                    return .refused(IntakeRefusal(.forbidden, refused.description))
+                case .success(let admitted): (incoming.info.site, incoming.info.profile) = admitted
+                }
+            }
+            return intake.submit(incoming, raw: raw) { result in
                 loop.execute { bound.value.resultArrived(id, token: token, result) }
             }
         }

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 import Synchronization
 
 /// The native protocol's listener: one `IngestHandler` per station connection.
@@ -11,6 +12,8 @@ public final class IngestServer: Sendable {
     private let group: MultiThreadedEventLoopGroup
     private let blockingPool: NIOThreadPool
     private let logger: Logger
+    private let tls: NIOSSLContext?
+    private let gate: StationGate?
     private let state = Mutex<Connections>(Connections())
 
     struct Connections {
@@ -18,10 +21,14 @@ public final class IngestServer: Sendable {
         var connections: [ObjectIdentifier: Channel] = [:]
     }
 
+    /// `tls`: stations connect over TLS only (the context says whether a client certificate is
+    /// required). `gate`: who may push what (the station registry, certificate names).
     public init(intake: ScanIntake, limits: IngestLimits = .init(), group: MultiThreadedEventLoopGroup,
-                logger: Logger = Logger(label: "vigil.ingest")) {
+                logger: Logger = Logger(label: "vigil.ingest"), tls: NIOSSLContext? = nil, gate: StationGate? = nil) {
         self.intake = intake
         self.limits = limits
+        self.tls = tls
+        self.gate = gate
         self.group = group
         // Disk writes (fsync) block; they run here, never on an event loop.
         self.blockingPool = NIOThreadPool(numberOfThreads: 4)
@@ -32,6 +39,7 @@ public final class IngestServer: Sendable {
     public func start(host: String, port: Int) async throws -> Int {
         blockingPool.start()
         let intake = self.intake, limits = self.limits, blockingPool = self.blockingPool, logger = self.logger
+        let tls = self.tls, gate = self.gate
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -41,18 +49,19 @@ public final class IngestServer: Sendable {
                 self.state.withLock { $0.connections[id] = channel }
                 channel.closeFuture.whenComplete { _ in _ = self.state.withLock { $0.connections.removeValue(forKey: id) } }
                 return channel.eventLoop.makeCompletedFuture {
+                    if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
                     try channel.pipeline.syncOperations.addHandlers([
                         IdleStateHandler(readTimeout: .seconds(Int64(limits.idleTimeoutSeconds))),
                         ByteToMessageHandler(FrameDecoder(maxFrameBytes: limits.maxFrameBytes)),
                         MessageToByteHandler(FrameEncoder()),
-                        IngestHandler(intake: intake, limits: limits, blockingPool: blockingPool, logger: logger),
+                        IngestHandler(intake: intake, limits: limits, blockingPool: blockingPool, logger: logger, gate: gate),
                     ])
                 }
             }
             .bind(host: host, port: port).get()
         state.withLock { $0.server = channel }
         let bound = channel.localAddress?.port ?? port
-        logger.info("native ingest listening", metadata: ["address": "\(host):\(bound)"])
+        logger.info("native ingest listening", metadata: ["address": "\(host):\(bound)", "tls": "\(tls != nil)"])
         return bound
     }
 

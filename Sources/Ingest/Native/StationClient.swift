@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOPosix
+import NIOSSL
 import Pipeline
 import Synchronization
 
@@ -20,9 +21,12 @@ public final class StationClient: Sendable {
         case connect(String, String)
         case refused(String, ErrorMessage)
         case closed(String)
+        /// The connection failed under the protocol: a TLS handshake refused, a reset.
+        case broken(String, String)
 
         public var description: String {
             switch self {
+            case .broken(let to, let why): return "\(to): \(why)"
             case .connect(let to, let why): return "\(to): cannot connect: \(why)"
             case .refused(let to, let e): return "\(to): \(e.code): \(e.message)"
             case .closed(let to): return "\(to): the connection closed before the answer"
@@ -43,14 +47,21 @@ public final class StationClient: Sendable {
         self.address = address
     }
 
-    public static func connect(host: String, port: Int, hello: Hello, group: EventLoopGroup) async throws -> StationClient {
+    /// `tls`: speak TLS (the server verified against the context's trust roots; the context's
+    /// certificate, if any, is the station's client certificate).
+    public static func connect(host: String, port: Int, hello: Hello, group: EventLoopGroup, tls: NIOSSLContext? = nil) async throws -> StationClient {
         let address = "\(host):\(port)"
         let channel: Channel
+        // SNI carries names only; an address is checked against the certificate's IP entries.
+        let isAddress = host.contains(":") || host.split(separator: ".").allSatisfy { Int($0) != nil }
         do {
             channel = try await ClientBootstrap(group: group)
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
+                        if let tls {
+                            try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tls, serverHostname: isAddress ? nil : host))
+                        }
                         try channel.pipeline.syncOperations.addHandlers([
                             ByteToMessageHandler(FrameDecoder(maxFrameBytes: 1 << 30)),
                             MessageToByteHandler(FrameEncoder()),
@@ -169,7 +180,8 @@ final class ClientHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        connectionPromise?.fail(StationClient.Failure.closed("\(context.remoteAddress.map { "\($0)" } ?? "peer")"))
+        let peer = "\(context.remoteAddress.map { "\($0)" } ?? "peer")"
+        connectionPromise?.fail(cause.map { StationClient.Failure.broken(peer, Self.describe($0)) } ?? StationClient.Failure.closed(peer))
         connectionPromise = nil
         for (_, w) in pending { w.promise.fail(StationClient.Failure.closed("server")) }
         pending = [:]
@@ -179,6 +191,16 @@ final class ClientHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
+        if cause == nil { cause = error }
         context.close(promise: nil)
+    }
+
+    /// The first error under the protocol, kept so a refused handshake is reported as such.
+    private var cause: Error?
+
+    static func describe(_ error: Error) -> String {
+        if let ssl = error as? NIOSSLError { return "TLS: \(ssl)" }
+        if let ssl = error as? BoringSSLError { return "TLS: \(ssl)" }
+        return "\(error)"
     }
 }
