@@ -35,6 +35,7 @@ public enum HTTPAPI {
         let router = Router(context: APIRequestContext.self)
         ReviewPage.add(to: router)
         AccountRoutes.add(to: router, access: access, throttle: throttle, tokenLifetime: tokenLifetime)
+        StationRoutes.add(to: router, access: access)
         if let thresholds { addThresholdRoutes(router, thresholds, access) }
         addReviewRoutes(router, store, access)
         /// The scan `id` if it exists and the signed-in account may see it: a scan of its site, or

@@ -76,6 +76,9 @@ def table(narva: str, tallinn: str) -> list[tuple[str, str, dict | None, dict]]:
         ("POST", "/api/users", {"name": "new-{role}", "role": "analyst", "password": "a long enough password"},
          expected(401, 201, 403, 403, 403)),
         ("DELETE", "/api/users/nobody", None, expected(401, 404, 403, 403, 403)),
+        ("GET", "/api/stations", None, ADMIN_ONLY),
+        ("POST", "/api/stations", {"name": "gate-{role}", "site": "narva", "profiles": [PROFILE]}, expected(401, 201, 403, 403, 403)),
+        ("DELETE", "/api/stations/nobody", None, expected(401, 404, 403, 403, 403)),
         # The admin, or the account itself, sets the same password again: that signs analyst-all out
         # everywhere, and the table signs it back in.
         ("PUT", "/api/users/analyst-all/password", {"password": password_of("analyst-all")}, expected(401, 200, 200, 403, 403)),
