@@ -259,3 +259,17 @@ def test_sign_ins_views_and_refusals_are_in_the_verified_audit_trail(two_sites):
     assert ("analyst-narva", "scan.view", tallinn) not in seen  # refused, so not viewed
     assert ("anonymous", "auth.signin-refused", "analyst-narva") in seen
     assert ("tester", "account.add", "siteadmin-narva") in seen
+
+
+def test_secrets_never_reach_the_log_even_at_trace_level(serve, monkeypatch):
+    monkeypatch.setenv("LOG_LEVEL", "trace")
+    server = serve()
+    server.account("olga", "analyst", "narva")
+    token = server.token("olga")
+    assert server.get_json("/api/me", as_user="olga")[0] == 200
+    server.http("/api/login", "POST", {"username": "olga", "password": "a wrong guess of hers"}, as_user=None)
+    server.stop()
+    log = server.stderr(tail=10_000_000)
+    assert "trace" in log or "debug" in log, "the log level did not take"
+    for secret in (token, password_of("olga"), "a wrong guess of hers", password_of(server.ADMIN)):
+        assert secret not in log
