@@ -53,9 +53,8 @@ struct EnergyMapping: Sendable {
             for i in 0..<n { m[i * n + i] += ridge }
             guard let c = Registration.solve(m, rhs, n) else { break }
             mapping.coefficients = c
-            var residuals = samples.map { abs($0.a - mapping.value($0.high, $0.low)) }
-            residuals.sort()
-            limit = 3 * 1.4826 * residuals[residuals.count / 2] + 1e-4
+            let residuals = samples.map { abs($0.a - mapping.value($0.high, $0.low)) }
+            limit = 3 * 1.4826 * kthSmallest(residuals, residuals.count / 2) + 1e-4
         }
         return mapping
     }

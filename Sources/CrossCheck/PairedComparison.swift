@@ -67,8 +67,7 @@ public struct PairedComparison: Sendable {
             }
         }
         guard !ratios.isEmpty else { return 1 }
-        ratios.sort()
-        return ratios[ratios.count / 2]
+        return kthSmallest(ratios, ratios.count / 2)
     }
 
     /// Where a point of scan A (received pixel coordinates) lies in scan B, by the registration.

@@ -21,7 +21,7 @@ public struct Registration: Sendable, Equatable {
     /// The robust σ of magnitudes (the median, scaled for a normal distribution); nil when there are none.
     static func robustSigma<T: BinaryFloatingPoint>(_ magnitudes: [T]) -> T? {
         guard !magnitudes.isEmpty else { return nil }
-        return magnitudes.sorted()[magnitudes.count / 2] * 1.4826
+        return kthSmallest(magnitudes, magnitudes.count / 2) * 1.4826
     }
 
     /// Finds the registration of `b` onto `a`. `maxShift` bounds the search (pixels).
@@ -89,13 +89,18 @@ public struct Registration: Sendable, Equatable {
     /// b(y · scale + dy) ≈ a(y).
     static func vertical(_ a: [Double], _ b: [Double], pool: WorkerPool) -> (Double, Double) {
         var best = (score: -Double.infinity, scale: 1.0, dy: 0.0)
-        func sampled(_ scale: Double, _ dy: Double) -> [Double] {
-            a.indices.map { y in
+        // B's profile resampled into `out` (one buffer per thread: ten thousand candidates are tried).
+        func sample(_ scale: Double, _ dy: Double, into out: inout [Double]) {
+            for y in a.indices {
                 let p = Double(y) * scale + dy
                 let i = Int(p.rounded(.down)), t = p - Double(i)
-                guard i >= 0, i + 1 < b.count else { return 0 }
-                return b[i] * (1 - t) + b[i + 1] * t
+                out[y] = i >= 0 && i + 1 < b.count ? b[i] * (1 - t) + b[i + 1] * t : 0
             }
+        }
+        var buffer = [Double](repeating: 0, count: a.count)
+        func sampled(_ scale: Double, _ dy: Double) -> [Double] {
+            sample(scale, dy, into: &buffer)
+            return buffer
         }
         // Scales are searched in parallel, each its own best; the first best in scale order wins, as
         // a serial search would pick it.
@@ -109,12 +114,14 @@ public struct Registration: Sendable, Equatable {
         bests.withUnsafeMutableBufferPointer { buffer in
             let out = UnsafeSendableBuffer(buffer)
             pool.forEachRange(scales.count) { range in
+                var candidate = [Double](repeating: 0, count: a.count)
                 for k in range {
                     let limit = Double(a.count) / 4
                     var dy = -limit
                     var local = (score: -Double.infinity, scale: scales[k], dy: 0.0)
                     while dy <= limit {
-                        let c = correlation(a, sampled(scales[k], dy))
+                        sample(scales[k], dy, into: &candidate)
+                        let c = correlation(a, candidate)
                         if c > local.score { local = (c, scales[k], dy) }
                         dy += 1
                     }
@@ -307,6 +314,7 @@ extension Registration {
                                 guard by >= 1, by <= Double(b.height - 2) else { continue }
                                 let y0 = Int(by), fy = Float(by - Double(y0))
                                 for x in 0..<w {
+                                    if let mask, mask[y * w + x] { continue }
                                     let bx = registration.columnInB(x)
                                     guard bx >= 1, bx <= Double(b.width - 2) else { continue }
                                     let x0 = Int(bx), fx = Float(bx - Double(x0))
@@ -317,7 +325,6 @@ extension Registration {
                                     let gx = (p01 - p00) * (1 - fy) + (p11 - p10) * fy
                                     let gy = bottom - top
                                     let r = av[y * w + x] - value
-                                    if let mask, mask[y * w + x] { continue }
                                     var weight: Float = 1
                                     if let robust {
                                         let u = r / (robust * sigma)
