@@ -297,6 +297,15 @@ extension Registration {
                 if a.values[i] > 0.05 || bv > 0.05 { sample.append(abs(a.values[i] - bv)) }
             }
             let sigma = Registration.robustSigma(sample).map { max(1e-3, $0) } ?? 0.01
+            // Where each column of A lands in B is the same on every row: found once per pass
+            // (-1: outside B), instead of once per pixel.
+            var columnX0 = [Int](repeating: -1, count: w), columnFx = [Float](repeating: 0, count: w)
+            for x in 0..<w {
+                let bx = registration.columnInB(x)
+                guard bx >= 1, bx <= Double(b.width - 2) else { continue }
+                columnX0[x] = Int(bx)
+                columnFx[x] = Float(bx - Double(Int(bx)))
+            }
             let blocks = 16
             var columns = [Column](repeating: Column(), count: w * blocks)
             var globals = [Global](repeating: Global(), count: blocks)
@@ -315,9 +324,8 @@ extension Registration {
                                 let y0 = Int(by), fy = Float(by - Double(y0))
                                 for x in 0..<w {
                                     if let mask, mask[y * w + x] { continue }
-                                    let bx = registration.columnInB(x)
-                                    guard bx >= 1, bx <= Double(b.width - 2) else { continue }
-                                    let x0 = Int(bx), fx = Float(bx - Double(x0))
+                                    let x0 = columnX0[x], fx = columnFx[x]
+                                    guard x0 >= 0 else { continue }
                                     let p00 = bv[y0 * b.width + x0], p01 = bv[y0 * b.width + x0 + 1]
                                     let p10 = bv[(y0 + 1) * b.width + x0], p11 = bv[(y0 + 1) * b.width + x0 + 1]
                                     let top = p00 + (p01 - p00) * fx, bottom = p10 + (p11 - p10) * fx
