@@ -98,18 +98,22 @@ public struct PairedComparison: Sendable {
         // neighbourhoods, or opening the thresholded map instead, found no more changes on simulated
         // pairs and reported more false ones).
         var diff = [Float](repeating: 0, count: w * h)
-        fill(&diff, h, pool) { y, out in
-            for x in 0..<w {
-                let av = a.values[y * w + x]
-                var best = Float.infinity
-                for dy in -2...2 {
-                    let yy = min(h - 1, max(0, y + dy))
-                    for dx in -2...2 {
-                        let d = av - scale * warped[yy * w + min(w - 1, max(0, x + dx))]
-                        if abs(d) < abs(best) { best = d }
+        warped.withUnsafeBufferPointer { wb in
+            fill(&diff, h, pool) { y, out in
+                for x in 0..<w {
+                    let av = a.values[y * w + x]
+                    var best = Float.infinity
+                    // Same taps in the same order inside and at the border; inside needs no clamping.
+                    let inside = x >= 2 && x < w - 2
+                    for dy in -2...2 {
+                        let row = min(h - 1, max(0, y + dy)) * w
+                        for dx in -2...2 {
+                            let d = av - scale * wb[row + (inside ? x + dx : min(w - 1, max(0, x + dx)))]
+                            if abs(d) < abs(best) { best = d }
+                        }
                     }
+                    out[y * w + x] = best
                 }
-                out[y * w + x] = best
             }
         }
         // 3 x 3 mean: the regions sought are tens of pixels across; noise drops by three.

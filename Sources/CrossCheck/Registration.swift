@@ -417,20 +417,34 @@ extension Registration {
     static func binomialBlur(_ image: AttenuationImage, pool: WorkerPool) -> AttenuationImage {
         let (w, h) = (image.width, image.height)
         let k: [Float] = [1 / 16, 4 / 16, 6 / 16, 4 / 16, 1 / 16]
-        // One pass along an axis: `at(x, y, t)` is the index of the tap t pixels away, clamped.
-        func pass(_ src: [Float], _ at: (Int, Int, Int) -> Int) -> [Float] {
+        // One pass along an axis, `step` apart (1: along rows, w: along columns), clamped at the
+        // borders; taps summed in the same order everywhere, so the interior's shortcut changes no bit.
+        func pass(_ src: [Float], horizontal: Bool) -> [Float] {
             var out = [Float](repeating: 0, count: w * h)
-            PairedComparison.fill(&out, h, pool) { y, dst in
-                for x in 0..<w {
-                    var v: Float = 0
-                    for t in -2...2 { v += k[t + 2] * src[at(x, y, t)] }
-                    dst[y * w + x] = v
+            src.withUnsafeBufferPointer { s in
+                PairedComparison.fill(&out, h, pool) { y, dst in
+                    for x in 0..<w {
+                        var v: Float = 0
+                        if horizontal {
+                            if x >= 2 && x < w - 2 {
+                                for t in -2...2 { v += k[t + 2] * s[y * w + x + t] }
+                            } else {
+                                for t in -2...2 { v += k[t + 2] * s[y * w + min(w - 1, max(0, x + t))] }
+                            }
+                        } else {
+                            if y >= 2 && y < h - 2 {
+                                for t in -2...2 { v += k[t + 2] * s[(y + t) * w + x] }
+                            } else {
+                                for t in -2...2 { v += k[t + 2] * s[min(h - 1, max(0, y + t)) * w + x] }
+                            }
+                        }
+                        dst[y * w + x] = v
+                    }
                 }
             }
             return out
         }
-        let horizontal = pass(image.values) { x, y, t in y * w + min(w - 1, max(0, x + t)) }
-        let out = pass(horizontal) { x, y, t in min(h - 1, max(0, y + t)) * w + x }
+        let out = pass(pass(image.values, horizontal: true), horizontal: false)
         var blurred = image
         blurred.values = out
         return blurred
