@@ -99,20 +99,40 @@ public struct PairedComparison: Sendable {
         // pairs and reported more false ones).
         var diff = [Float](repeating: 0, count: w * h)
         warped.withUnsafeBufferPointer { wb in
-            fill(&diff, h, pool) { y, out in
-                for x in 0..<w {
-                    let av = a.values[y * w + x]
-                    var best = Float.infinity
-                    // Same taps in the same order inside and at the border; inside needs no clamping.
-                    let inside = x >= 2 && x < w - 2
-                    for dy in -2...2 {
-                        let row = min(h - 1, max(0, y + dy)) * w
-                        for dx in -2...2 {
-                            let d = av - scale * wb[row + (inside ? x + dx : min(w - 1, max(0, x + dx)))]
-                            if abs(d) < abs(best) { best = d }
+            a.values.withUnsafeBufferPointer { av in
+                fill(&diff, h, pool) { y, out in
+                    // Same taps in the same order everywhere: inside, 16 pixels at a time with no clamping.
+                    func pixel(_ x: Int) -> Float {
+                        let value = av[y * w + x]
+                        var best = Float.infinity
+                        for dy in -2...2 {
+                            let row = min(h - 1, max(0, y + dy)) * w
+                            for dx in -2...2 {
+                                let d = value - scale * wb[row + min(w - 1, max(0, x + dx))]
+                                if abs(d) < abs(best) { best = d }
+                            }
                         }
+                        return best
                     }
-                    out[y * w + x] = best
+                    var x = 0
+                    while x < min(2, w) { out[y * w + x] = pixel(x); x += 1 }
+                    let scaleV = SIMD16<Float>(repeating: scale)
+                    // |v| lane by lane, as abs() gives it for each Float (NaN stays NaN).
+                    func magnitude(_ v: SIMD16<Float>) -> SIMD16<Float> { v.replacing(with: -v, where: v .< 0) }
+                    while x + 16 <= w - 2 {
+                        let value = Registration.load16(av.baseAddress! + y * w + x)
+                        var best = SIMD16<Float>(repeating: .infinity)
+                        for dy in -2...2 {
+                            let row = min(h - 1, max(0, y + dy)) * w
+                            for dx in -2...2 {
+                                let d = value - scaleV * Registration.load16(wb.baseAddress! + row + x + dx)
+                                best.replace(with: d, where: magnitude(d) .< magnitude(best))
+                            }
+                        }
+                        Registration.store16(best, out + y * w + x)
+                        x += 16
+                    }
+                    while x < w { out[y * w + x] = pixel(x); x += 1 }
                 }
             }
         }

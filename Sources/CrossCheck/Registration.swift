@@ -422,32 +422,51 @@ extension Registration {
         func pass(_ src: [Float], horizontal: Bool) -> [Float] {
             var out = [Float](repeating: 0, count: w * h)
             src.withUnsafeBufferPointer { s in
+                let base = s.baseAddress!
                 PairedComparison.fill(&out, h, pool) { y, dst in
-                    for x in 0..<w {
-                        var v: Float = 0
-                        if horizontal {
-                            if x >= 2 && x < w - 2 {
-                                for t in -2...2 { v += k[t + 2] * s[y * w + x + t] }
-                            } else {
-                                for t in -2...2 { v += k[t + 2] * s[y * w + min(w - 1, max(0, x + t))] }
-                            }
-                        } else {
-                            if y >= 2 && y < h - 2 {
-                                for t in -2...2 { v += k[t + 2] * s[(y + t) * w + x] }
-                            } else {
-                                for t in -2...2 { v += k[t + 2] * s[min(h - 1, max(0, y + t)) * w + x] }
-                            }
+                    // 16 pixels at a time where no tap is clamped, lane for lane the scalar sum.
+                    var x = 0
+                    if horizontal {
+                        if w >= 20 { while x < 2 { dst[y * w + x] = clamped(s, x, y, horizontal: true); x += 1 } }
+                        while x >= 2 && x + 16 <= w - 2 {
+                            var v = SIMD16<Float>(repeating: 0)
+                            for t in -2...2 { v += k[t + 2] * load16(base + y * w + x + t) }
+                            store16(v, dst + y * w + x)
+                            x += 16
                         }
-                        dst[y * w + x] = v
+                    } else if y >= 2 && y < h - 2 {
+                        while x + 16 <= w {
+                            var v = SIMD16<Float>(repeating: 0)
+                            for t in -2...2 { v += k[t + 2] * load16(base + (y + t) * w + x) }
+                            store16(v, dst + y * w + x)
+                            x += 16
+                        }
                     }
+                    while x < w { dst[y * w + x] = clamped(s, x, y, horizontal: horizontal); x += 1 }
                 }
             }
             return out
+        }
+        // One output pixel, taps clamped to the image.
+        func clamped(_ s: UnsafeBufferPointer<Float>, _ x: Int, _ y: Int, horizontal: Bool) -> Float {
+            var v: Float = 0
+            for t in -2...2 {
+                v += k[t + 2] * (horizontal ? s[y * w + min(w - 1, max(0, x + t))] : s[min(h - 1, max(0, y + t)) * w + x])
+            }
+            return v
         }
         let out = pass(pass(image.values, horizontal: true), horizontal: false)
         var blurred = image
         blurred.values = out
         return blurred
+    }
+
+    @inline(__always) static func load16(_ p: UnsafePointer<Float>) -> SIMD16<Float> {
+        UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
+    }
+
+    @inline(__always) static func store16(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self)
     }
 
     /// Solves the symmetric positive definite system `m·x = rhs` (Cholesky); nil when it is singular.
