@@ -76,7 +76,8 @@ def main():
         truths = [o for o in s["objects"] if o["kind"] == "paired-difference"]
         used = set()
         for g in truths:
-            direction = "removed" if g["label"] == "removed" else "added"
+            # A moved block is two changes: gone from where it was, there where it arrived.
+            direction = "removed" if g["label"] in ("removed", "moved-from") else "added"
             hits = [i for i, f in enumerate(r["findings"])
                     if f["label"] == direction and intersects(f["box"], g["box"]) and intersects(f["otherBox"], g["otherBox"])]
             used.update(hits)

@@ -12,7 +12,8 @@ public struct PairSynthesizer: Sendable {
     public let second: ScanSimulator
 
     /// Changes between the two scans, with how often each occurs (the rest are unchanged pairs).
-    static let changes = [("added", 0.2), ("removed", 0.2), ("filled compartment", 0.15)]
+    /// "moved" comes last so that adding it left the other pairs of a seed as they were.
+    static let changes = [("added", 0.2), ("removed", 0.2), ("filled compartment", 0.15), ("moved", 0.1)]
 
     public init(first: ScanSimulator, second: ScanSimulator) {
         self.first = first
@@ -49,6 +50,8 @@ public struct PairSynthesizer: Sendable {
         // from hopeless to certain (so RESULTS can say which change is found at 95 %): a block of
         // narcotics or of steel among the cargo, or a fuel tank partly filled with narcotics.
         var region: (x: Double, y: Double, w: Double, h: Double)? = nil
+        // A moved block: `region` is where it was in A, `destination` where it is in B.
+        var destination: (x: Double, y: Double, w: Double, h: Double)? = nil
         var material = "cocaine_hydrochloride"
         var massThickness = 0.0
         if let change {
@@ -65,7 +68,17 @@ public struct PairSynthesizer: Sendable {
                 // Log-uniform, 0.5 to 60 g/cm² (iron: 0.6 mm to 7.6 cm; narcotics: 0.5 to 60 cm).
                 massThickness = logUniform(0.5, 60)
                 region = (x, y, w, h)
-                scenes[change == "added" ? 1 : 0].add(material, x, y, w, h, massThickness / CargoScene.densities[material]!)
+                if change == "moved" {
+                    // Elsewhere along the load, clear of where it was.
+                    var x2 = x
+                    while abs(x2 - x) < w + 20 { x2 = random.uniform(450, 1300 - w) }
+                    let y2 = random.uniform(135, 290 - h)
+                    destination = (x2, y2, w, h)
+                    scenes[0].add(material, x, y, w, h, massThickness / CargoScene.densities[material]!)
+                    scenes[1].add(material, x2, y2, w, h, massThickness / CargoScene.densities[material]!)
+                } else {
+                    scenes[change == "added" ? 1 : 0].add(material, x, y, w, h, massThickness / CargoScene.densities[material]!)
+                }
             }
         }
         let names = ["a", "b"].map { String(format: "pair-%04d-%@.%@", index + 1, $0, format.fileExtension) }
@@ -79,20 +92,24 @@ public struct PairSynthesizer: Sendable {
                                to: (directory as NSString).appendingPathComponent(names[k]))
             mapped.append((scan, travel))
         }
-        var boxes: [PixelBox] = []
-        if let region {
-            for k in 0..<2 {
-                let canonical = scenes[k].pixels(x: region.x, y: region.y, width: region.w, height: region.h)
-                let synth = Synthesizer(simulator: k == 0 ? first : second)
-                boxes.append(synth.received(canonical, scan: mapped[k].0, columnOf: mapped[k].1))
+        // Each changed place, with its label: a moved block is two, where it left and where it arrived.
+        var places: [(label: String, region: (x: Double, y: Double, w: Double, h: Double))] = []
+        if let change, let region {
+            if let destination { places = [("moved-from", region), ("moved-to", destination)] } else { places = [(change, region)] }
+        }
+        // boxes[p][k]: place p in scan k's received pixels.
+        let boxes: [[PixelBox]] = places.map { place in
+            (0..<2).map { k in
+                let canonical = scenes[k].pixels(x: place.region.x, y: place.region.y, width: place.region.w, height: place.region.h)
+                return Synthesizer(simulator: k == 0 ? first : second).received(canonical, scan: mapped[k].0, columnOf: mapped[k].1)
             }
         }
         return (0..<2).map { k in
-            let objects = change.map { c in
-                [SceneObject(label: c, kind: "paired-difference", material: material, occlusion: 0, box: boxes[k], otherBox: boxes[1 - k],
-                             massThickness: (massThickness * 100).rounded() / 100,
-                             sizeCM: [region!.w, region!.h].map { ($0 * 10).rounded() / 10 })]
-            } ?? []
+            let objects = places.indices.map { p in
+                SceneObject(label: places[p].label, kind: "paired-difference", material: material, occlusion: 0, box: boxes[p][k],
+                            otherBox: boxes[p][1 - k], massThickness: (massThickness * 100).rounded() / 100,
+                            sizeCM: [places[p].region.w, places[p].region.h].map { ($0 * 10).rounded() / 10 })
+            }
             return SyntheticLabels.Entry(file: names[k], profile: (k == 0 ? first : second).profile.id, kind: "cargo-pair",
                                          declaration: .init(category: category, declaredEmpty: category == "empty"),
                                          objects: objects, pairOf: names[1 - k],
