@@ -5,11 +5,12 @@ import Compute
 /// Conv: NCHW (1-D convolutions run as 2-D with height 1), groups, dilations, strides, pads,
 /// auto_pad, an optional bias, and the activation the fusion pass attached.
 ///
-/// Four paths, chosen once per plan: depthwise (a direct SIMD-friendly loop per channel),
-/// pointwise 1x1 (GEMM straight on the input, no im2col), direct (an AVX-512 kernel for thin
-/// layers over large images, see `DirectConvolution`), and general (im2col of a column slice
-/// per thread, then GEMM). Columns of the output are split across the pool and each
-/// thread calls single-threaded BLAS, so BLAS and the pool never compete for the cores.
+/// Paths, chosen once per plan: depthwise (a direct SIMD-friendly loop per channel); direct
+/// (AVX-512 implicit GEMMs with weights packed at plan time, see `DirectConvolution`), taken by
+/// most group-1 layers on a CPU with AVX-512; and for the rest, pointwise 1x1 (SGEMM straight on
+/// the input) or general (im2col of a column slice per thread, then SGEMM). Columns of the output
+/// are split across the pool and each thread calls single-threaded BLAS, so BLAS and the pool
+/// never compete for the cores.
 enum Convolution {
     struct Geometry {
         var batch = 1, channels = 0, height = 1, width = 0
@@ -98,7 +99,7 @@ enum Convolution {
         // input, because a GEMM a few dozen columns wide runs far below peak.
         let splitFilters = threads > 1 && g.columns < 384 * threads && g.filters / g.group >= 2 * threads
         let chunk = splitFilters ? g.columns : (g.columns + threads - 1) / threads
-        let direct = !g.isDepthwise && !g.isPointwise ? DirectConvolution(g) : nil
+        let direct = !g.isDepthwise ? DirectConvolution(g, weights: w.constant, threads: threads) : nil
         let scratch = direct?.scratch ?? (g.isDepthwise || g.isPointwise ? 0 : threads * g.patch * chunk)
         return PreparedOp(outputs: [(outShape, .float32)], scratch: scratch, flops: flops) { ins, outs, scratchOffset in
             // Weights and bias are constants bound once by the planner (or, rarely, graph inputs).

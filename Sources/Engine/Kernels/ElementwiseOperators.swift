@@ -131,13 +131,13 @@ enum ElementwiseOperators {
                 }
             }
             let n = Shapes.count(shape)
-            let sa = Shapes.broadcastStrides(a.shape, to: shape), sb = Shapes.broadcastStrides(b.shape, to: shape)
+            let (loop, sa, sb) = coalesced(shape, Shapes.broadcastStrides(a.shape, to: shape), Shapes.broadcastStrides(b.shape, to: shape))
             let pool = context.pool
             return PreparedOp(outputs: [(shape, .float32)]) { ins, outs, _ in
                 let la = ins[0]!, lb = ins[1]!, lo = outs[0]
                 return { frame in
                     let pa = frame.floats(la), pb = frame.floats(lb), po = frame.floats(lo)
-                    floatBroadcast(kind, shape, pa, sa, pb, sb, po, n, pool)
+                    floatBroadcast(kind, loop, pa, sa, pb, sb, po, n, pool)
                 }
             }
         }
@@ -190,14 +190,45 @@ enum ElementwiseOperators {
         }
     }
 
+    /// The same loop over fewer axes: neighbouring axes merge where both inputs walk them as one
+    /// (both contiguous across the pair, or both broadcast along it). Two same-shape tensors become
+    /// one long row, a per-channel bias a row per channel.
+    static func coalesced(_ shape: [Int], _ sa: [Int], _ sb: [Int]) -> (shape: [Int], sa: [Int], sb: [Int]) {
+        var shape = shape, sa = sa, sb = sb
+        var d = shape.count - 2
+        while d >= 0 {
+            let aJoins = sa[d] == sa[d + 1] * shape[d + 1], bJoins = sb[d] == sb[d + 1] * shape[d + 1]
+            if shape[d] == 1 || (aJoins && bJoins) {
+                // Axis d folds into d + 1: the merged axis keeps d + 1's strides.
+                shape[d + 1] *= shape[d]
+                shape.remove(at: d); sa.remove(at: d); sb.remove(at: d)
+            }
+            d -= 1
+        }
+        return (shape, sa, sb)
+    }
+
     /// Float broadcast: the innermost axis runs as a contiguous (stride 1) or splat (stride 0)
-    /// vector loop; outer rows are split across the pool.
+    /// vector loop; outer rows are split across the pool, and a single long row is split too.
     static func floatBroadcast(_ kind: BinaryKind, _ shape: [Int], _ a: UnsafeMutablePointer<Float>, _ sa: [Int],
                                _ b: UnsafeMutablePointer<Float>, _ sb: [Int], _ out: UnsafeMutablePointer<Float>,
                                _ n: Int, _ pool: WorkerPool) {
         guard n > 0 else { return }
         let inner = shape.last ?? 1
         let ia = sa.last ?? 0, ib = sb.last ?? 0
+        if shape.count <= 1 && (ia == 1 || ib == 1) {
+            pool.forEachRange(n / 16, minimumChunk: 2048) { range in
+                let lo = range.lowerBound * 16, hi = range.upperBound == n / 16 ? n : range.upperBound * 16
+                let pa = a + lo * ia, pb = b + lo * ib, po = out + lo
+                switch (ia, ib) {
+                case (1, 1): vectorLoop(kind, po, hi - lo) { pa.load16($0) } _: { pb.load16($0) }
+                case (1, 0): let y = SIMD16(repeating: b[0]); vectorLoop(kind, po, hi - lo) { pa.load16($0) } _: { _ in y }
+                default: let x = SIMD16(repeating: a[0]); vectorLoop(kind, po, hi - lo) { _ in x } _: { pb.load16($0) }
+                }
+            }
+            if n < 16 { for i in 0..<n { out[i] = scalar(kind, a[i * ia], b[i * ib]) } }
+            return
+        }
         let rows = n / max(inner, 1)
         let outer = Array(shape.dropLast())
         let outerA = Array(sa.dropLast()), outerB = Array(sb.dropLast())

@@ -1,4 +1,5 @@
 import CBLAS
+import CKernels
 import Compute
 import Foundation
 
@@ -54,7 +55,7 @@ enum Pooling {
             let pool = context.pool
             // Max over a kh x kw window is a max over rows of maxes over columns: two passes of
             // k instead of k^2 comparisons, without per-tap bounds checks (YOLO's SPPF pools
-            // 5 x 5 three times; ResNet's stem pools 3 x 3 with stride 2).
+            // 5 x 5 three times; ResNet's stem pools 3 x 3 with stride 2). CKernels/pooling.c.
             let separable = isMax && dh == 1 && dw == 1 && !oneD
             if separable {
                 let inW = w.input, inH = h.input, outW = w.out, outH = h.out
@@ -69,9 +70,9 @@ enum Pooling {
                             for job in jobs {
                                 let rowsMax = scratch + job * inH * outW
                                 for p in (job * perThread)..<min(planes, (job + 1) * perThread) {
-                                    maxPoolSeparable(input + p * inH * inW, output + p * outH * outW, rowsMax,
-                                                     inH: inH, inW: inW, outH: outH, outW: outW, kh: kh, kw: kw,
-                                                     strideH: sh, strideW: sw, top: top, left: left)
+                                    vigil_max_pool_plane(input + p * inH * inW, output + p * outH * outW, rowsMax,
+                                                         Int32(inH), Int32(inW), Int32(outH), Int32(outW), Int32(kh), Int32(kw),
+                                                         Int32(sh), Int32(sw), Int32(top), Int32(left))
                                 }
                             }
                         }
@@ -212,33 +213,6 @@ enum Pooling {
                     }
                 }
             }
-        }
-    }
-}
-
-/// Max pooling of one plane in two passes: a horizontal pass into `rowsMax` (inH x outW), then a
-/// vertical pass. Windows are clipped to the image (padding never wins a max).
-func maxPoolSeparable(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ rowsMax: UnsafeMutablePointer<Float>,
-                      inH: Int, inW: Int, outH: Int, outW: Int, kh: Int, kw: Int, strideH: Int, strideW: Int,
-                      top: Int, left: Int) {
-    for r in 0..<inH {
-        let row = x + r * inW, out = rowsMax + r * outW
-        for ox in 0..<outW {
-            let start = ox * strideW - left
-            let x0 = max(0, start), x1 = min(inW, start + kw)
-            var m = -Float.infinity
-            for i in x0..<max(x0, x1) { m = max(m, row[i]) }
-            out[ox] = m
-        }
-    }
-    for oy in 0..<outH {
-        let start = oy * strideH - top
-        let y0 = max(0, start), y1 = min(inH, start + kh)
-        let out = y + oy * outW
-        out.update(repeating: -.infinity, count: outW)
-        for r in y0..<max(y0, y1) {
-            let src = rowsMax + r * outW
-            for ox in 0..<outW { out[ox] = max(out[ox], src[ox]) }
         }
     }
 }
