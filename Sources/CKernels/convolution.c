@@ -31,46 +31,61 @@ void vigil_conv_pack(const float *weights, float *packed, int filters, int taps,
     }
 }
 
-// row[j] = line[2 * j] for lo <= j < hi, 16 at a time by a permute of two loads.
+// Both column phases of one padded row for stride 2 in a single pass: even[j] and odd[j] are
+// padded columns 2j and 2j + 1. The row is first laid out padded in `padded` (2 * phase_w + 32
+// floats), so every vector load is a plain one; the permutes split evens from odds.
 __attribute__((target("avx512f")))
-static void every_second(float *row, const float *line, int lo, int hi) {
-    const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
-    int j = lo;
-    for (; j + 16 <= hi; j += 16) {
-        // The second load ends at line[2j + 31], one past the last element read: masked off.
-        const __m512 a = _mm512_loadu_ps(line + 2 * (size_t)j);
-        const __m512 b = _mm512_maskz_loadu_ps(0x7FFF, line + 2 * (size_t)j + 16);
-        _mm512_storeu_ps(row + j, _mm512_permutex2var_ps(a, even, b));
+static void split_columns(const float *line, int width, int pad_left, float *even, float *odd, int phase_w, float *padded) {
+    const int span = 2 * phase_w;
+    const int copied = pad_left + width > span ? span - pad_left : width;
+    for (int k = 0; k < pad_left; k++) padded[k] = 0.0f;
+    memcpy(padded + pad_left, line, sizeof(float) * copied);
+    for (int k = pad_left + copied; k < span + 32; k++) padded[k] = 0.0f;
+    const __m512i evens = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+    const __m512i odds = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
+    for (int j = 0; j < phase_w; j += 16) {
+        const __m512 a = _mm512_loadu_ps(padded + 2 * j), b = _mm512_loadu_ps(padded + 2 * j + 16);
+        const __mmask16 m = phase_w - j >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (phase_w - j)) - 1);
+        _mm512_mask_storeu_ps(even + j, m, _mm512_permutex2var_ps(a, evens, b));
+        _mm512_mask_storeu_ps(odd + j, m, _mm512_permutex2var_ps(a, odds, b));
     }
-    for (; j < hi; j++) row[j] = line[2 * (size_t)j];
 }
 
+// One phase row for any other column stride: row[j] is padded column j * stride_w + px.
+static void strided_columns(const float *line, int width, int pad_left, float *row, int phase_w, int stride, int px) {
+    for (int j = 0; j < phase_w; j++) {
+        const int sx = j * stride + px - pad_left;
+        row[j] = sx >= 0 && sx < width ? line[sx] : 0.0f;
+    }
+}
+
+__attribute__((target("avx512f")))
 void vigil_conv_direct_phases(const float *input, float *phases, const vigil_conv_layout *l, int c0, int c1) {
     const size_t plane = (size_t)l->phase_h * l->phase_w;
+    float padded[2 * l->phase_w + 32];
     for (int c = c0; c < c1; c++) {
         const float *src = input + (size_t)c * l->height * l->width;
         for (int py = 0; py < l->stride_h; py++) {
-            for (int px = 0; px < l->stride_w; px++) {
-                float *dst = phases + (((size_t)c * l->stride_h + py) * l->stride_w + px) * plane;
-                // Phase columns j whose source column j * stride_w + px - pad_left is inside the image.
-                int lo = 0;
-                while (lo < l->phase_w && lo * l->stride_w + px - l->pad_left < 0) lo++;
-                int hi = lo;
-                while (hi < l->phase_w && hi * l->stride_w + px - l->pad_left < l->width) hi++;
-                for (int r = 0; r < l->phase_h; r++) {
-                    float *row = dst + (size_t)r * l->phase_w;
-                    const int sy = (l->first_row + r) * l->stride_h + py - l->pad_top;
-                    if (sy < 0 || sy >= l->height) { memset(row, 0, sizeof(float) * l->phase_w); continue; }
-                    const float *line = src + (size_t)sy * l->width + px - l->pad_left;
-                    memset(row, 0, sizeof(float) * lo);
-                    if (l->stride_w == 1) {
-                        memcpy(row + lo, line + lo, sizeof(float) * (hi - lo));
-                    } else if (l->stride_w == 2) {
-                        every_second(row, line, lo, hi);
-                    } else {
-                        for (int j = lo; j < hi; j++) row[j] = line[(size_t)j * l->stride_w];
-                    }
-                    memset(row + hi, 0, sizeof(float) * (l->phase_w - hi));
+            // The phase planes (py, 0), (py, 1), ... of channel c.
+            float *dst = phases + ((size_t)c * l->stride_h + py) * l->stride_w * plane;
+            for (int r = 0; r < l->phase_h; r++) {
+                const int sy = (l->first_row + r) * l->stride_h + py - l->pad_top;
+                if (sy < 0 || sy >= l->height) {
+                    for (int px = 0; px < l->stride_w; px++) memset(dst + px * plane + (size_t)r * l->phase_w, 0, sizeof(float) * l->phase_w);
+                    continue;
+                }
+                const float *line = src + (size_t)sy * l->width;
+                float *row = dst + (size_t)r * l->phase_w;
+                if (l->stride_w == 1) {
+                    // Zero-padded copy: pad_left zeros, the row, zeros to the pitch.
+                    const int copied = l->pad_left + l->width > l->phase_w ? l->phase_w - l->pad_left : l->width;
+                    for (int k = 0; k < l->pad_left; k++) row[k] = 0.0f;
+                    memcpy(row + l->pad_left, line, sizeof(float) * copied);
+                    for (int k = l->pad_left + copied; k < l->phase_w; k++) row[k] = 0.0f;
+                } else if (l->stride_w == 2) {
+                    split_columns(line, l->width, l->pad_left, row, row + plane, l->phase_w, padded);
+                } else {
+                    for (int px = 0; px < l->stride_w; px++) strided_columns(line, l->width, l->pad_left, row + px * plane, l->phase_w, l->stride_w, px);
                 }
             }
         }

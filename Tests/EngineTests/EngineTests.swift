@@ -47,9 +47,12 @@ final class EngineTests: XCTestCase {
         let plan = try Plan.build(graph: plain, inputShapes: ["x": x.shape], integerInputs: [:],
                                   context: PlanContext(pool: WorkerPool(threads: 1), opset: 17))
         let frame = plan.acquireFrame()
-        frame.store(x, at: plan.inputs[0].location)
-        for step in plan.steps { step(frame) }
-        let reference = frame.tensor(plan.outputs[0].location, shape: plan.outputs[0].shape, dtype: .float32)
+        // Float graph inputs are read where the caller holds them (Location.input).
+        let reference = x.floats.withUnsafeBufferPointer { buffer in
+            frame.inputs = [UnsafeMutablePointer(mutating: buffer.baseAddress!)]
+            for step in plan.steps { step(frame) }
+            return frame.tensor(plan.outputs[0].location, shape: plan.outputs[0].shape, dtype: .float32)
+        }
         XCTAssertEqual(fused.shape, [1, 4, 4, 3])
         for (a, b) in zip(fused.floats, reference.floats) { XCTAssertEqual(a, b, accuracy: 1e-5) }
         // Softmax over channels sums to one at every pixel.

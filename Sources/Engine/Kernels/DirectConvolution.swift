@@ -50,7 +50,7 @@ struct DirectConvolution: Sendable {
     /// From this many filters on, filter tiles beat pixel tiles when both keep their lanes busy.
     static let filterTilesFrom = 128
     /// Input bytes of one band (pixel tiles): a thread's copy stays in its L2 for every block.
-    static let bandBytes = 192 * 1024
+    static let bandBytes = 512 * 1024
 
     init?(_ g: Convolution.Geometry, weights: Tensor? = nil, threads: Int = 1) {
         guard Self.supported, g.group == 1, (1...4).contains(g.strideH), (1...4).contains(g.strideW),

@@ -29,6 +29,9 @@ public final class ConstantBuffer: @unchecked Sendable {
 enum Location: @unchecked Sendable {
     /// Float activations: an offset (in floats) into the frame's arena.
     case arena(Int)
+    /// A float graph input, read where the caller's tensor holds it (never written: no step
+    /// writes its inputs, and the planner places every output in the arena).
+    case input(Int)
     /// Integer and boolean tensors computed at run time (small; held by the frame).
     case frame(Int)
     /// Known at plan time: a float buffer or an integer tensor.
@@ -42,6 +45,8 @@ final class Frame: @unchecked Sendable {
     let arena: UnsafeMutablePointer<Float>
     let arenaCount: Int
     var ints: [Int: Tensor] = [:]
+    /// Where each float graph input is during the current run (`Location.input`).
+    var inputs: [UnsafeMutablePointer<Float>] = []
 
     init(arenaCount: Int) {
         self.arenaCount = arenaCount
@@ -55,6 +60,7 @@ final class Frame: @unchecked Sendable {
     func floats(_ location: Location) -> UnsafeMutablePointer<Float> {
         switch location {
         case .arena(let offset): return arena + offset
+        case .input(let index): return inputs[index]
         case .constantFloats(let buffer): return buffer.pointer
         default: preconditionFailure("float value expected at \(location)")
         }
@@ -65,7 +71,7 @@ final class Frame: @unchecked Sendable {
         case .constantInts(let t): return t
         case .frame(let id): return ints[id]!
         case .constantFloats(let b): return Tensor(shape: shape, floats: b.array)
-        case .arena(let offset): return Tensor(shape: shape, floats: Array(UnsafeBufferPointer(start: arena + offset, count: shape.reduce(1, *))))
+        case .arena, .input: return Tensor(shape: shape, floats: Array(UnsafeBufferPointer(start: floats(location), count: shape.reduce(1, *))))
         }
     }
 

@@ -88,11 +88,28 @@ public final class InferenceSession: @unchecked Sendable {
         let plan = try plan(for: inputs.mapValues(\.shape), integerInputs: integers)
         let frame = plan.acquireFrame()
         defer { plan.release(frame) }
+        var floatInputs: [(index: Int, tensor: Tensor)] = []
         for binding in plan.inputs {
             var t = inputs[binding.name]!
+            if case .input(let index) = binding.location { floatInputs.append((index, t)); continue }
             if !t.dtype.isFloat { t = t.cast(to: binding.dtype) }
             frame.store(t, at: binding.location)
         }
+        let ordered = floatInputs.sorted { $0.index < $1.index }.map(\.tensor)
+        return withPointers(to: ordered[...], frame) { () -> [String: Tensor] in runSteps(plan, frame, profile) }
+    }
+
+    /// Runs `body` with `frame.inputs` pointing at the tensors' floats, kept alive and in place.
+    private func withPointers<R>(to tensors: ArraySlice<Tensor>, _ frame: Frame, _ body: () -> R) -> R {
+        guard let first = tensors.first else { return body() }
+        return first.floats.withUnsafeBufferPointer { buffer in
+            frame.inputs.append(UnsafeMutablePointer(mutating: buffer.baseAddress ?? UnsafePointer(frame.arena)))
+            defer { frame.inputs.removeLast() }
+            return withPointers(to: tensors.dropFirst(), frame, body)
+        }
+    }
+
+    private func runSteps(_ plan: Plan, _ frame: Frame, _ profile: UnsafeMutablePointer<[String: Double]>?) -> [String: Tensor] {
         if let profile {
             let clock = ContinuousClock()
             for (step, op) in zip(plan.steps, plan.stepOps) {

@@ -133,7 +133,13 @@ final class Plan: @unchecked Sendable {
             let a = values[$0]!.count, b = values[$1]!.count
             return a != b ? a > b : $0 < $1
         }
-        for name in dynamic {
+        // Float graph inputs are read in place from the caller's tensors: no copy per run.
+        var floatInputs = 0
+        for info in graph.inputs where defined[info.name] == -1 && values[info.name]?.dtype.isFloat == true && locations[info.name] == nil {
+            locations[info.name] = .input(floatInputs)
+            floatInputs += 1
+        }
+        for name in dynamic where locations[name] == nil {
             let operand = values[name]!
             guard operand.dtype.isFloat else {
                 locations[name] = .frame(intSlot)
