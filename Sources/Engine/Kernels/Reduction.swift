@@ -16,21 +16,62 @@ enum Reduction {
             let src = ins[0]!, dst = outs[0]
             return { frame in
                 let input = frame.floats(src), output = frame.floats(dst)
+                if inner >= 16 {
+                    // Softmax along an outer axis (a detector's DFL head: 16 bins x thousands of
+                    // anchors): 16 neighbouring columns at a time, every load contiguous.
+                    let chunks = inner / 16
+                    pool.forEachRange(outer * chunks, minimumChunk: 16) { range in
+                        var column = [SIMD16<Float>](repeating: .zero, count: n)
+                        for job in range {
+                            let base = (job / chunks) * n * inner + (job % chunks) * 16
+                            softmaxColumns(input + base, output + base, n: n, stride: inner, &column)
+                        }
+                    }
+                    let tail = inner - chunks * 16
+                    if tail == 0 { return }
+                    pool.forEachRange(outer, minimumChunk: 16) { range in
+                        var row = [Float](repeating: 0, count: n)
+                        for o in range {
+                            for k in (inner - tail)..<inner { softmaxStrided(input, output, base: o * n * inner + k, n: n, stride: inner, &row) }
+                        }
+                    }
+                    return
+                }
                 pool.forEachRange(outer * inner, minimumChunk: 64) { range in
                     var row = [Float](repeating: 0, count: n)
                     for job in range {
                         let o = job / inner, k = job % inner
-                        let base = o * n * inner + k
-                        var m = -Float.infinity
-                        for i in 0..<n { row[i] = input[base + i * inner]; m = max(m, row[i]) }
-                        row.withUnsafeMutableBufferPointer { r in mapInPlace(r.baseAddress!, n) { VectorMath.exp($0 - m) } }
-                        var sum: Float = 0
-                        row.withUnsafeMutableBufferPointer { r in vDSPSum(r.baseAddress!, n, &sum) }
-                        for i in 0..<n { output[base + i * inner] = row[i] / sum }
+                        softmaxStrided(input, output, base: o * n * inner + k, n: n, stride: inner, &row)
                     }
                 }
             }
         }
+    }
+
+    /// One softmax over n values `stride` apart, through `row` (n floats).
+    static func softmaxStrided(_ input: UnsafeMutablePointer<Float>, _ output: UnsafeMutablePointer<Float>, base: Int, n: Int, stride: Int,
+                               _ row: inout [Float]) {
+        var m = -Float.infinity
+        for i in 0..<n { row[i] = input[base + i * stride]; m = max(m, row[i]) }
+        row.withUnsafeMutableBufferPointer { r in mapInPlace(r.baseAddress!, n) { VectorMath.exp($0 - m) } }
+        var sum: Float = 0
+        row.withUnsafeMutableBufferPointer { r in vDSPSum(r.baseAddress!, n, &sum) }
+        for i in 0..<n { output[base + i * stride] = row[i] / sum }
+    }
+
+    /// Sixteen softmaxes side by side: column j is x[j], x[j + stride], ... x[j + (n-1) stride].
+    static func softmaxColumns(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, n: Int, stride: Int,
+                               _ column: inout [SIMD16<Float>]) {
+        var m = SIMD16<Float>(repeating: -.infinity)
+        // replacing(with:where:) compiles to vector compares; pointwiseMax goes lane by lane through memory.
+        for i in 0..<n { let v = x.load16(i * stride); m = m.replacing(with: v, where: v .> m) }
+        var sum = SIMD16<Float>.zero
+        for i in 0..<n {
+            let e = VectorMath.exp(x.load16(i * stride) - m)
+            column[i] = e
+            sum += e
+        }
+        for i in 0..<n { UnsafeMutableRawPointer(y + i * stride).storeBytes(of: column[i] / sum, as: SIMD16<Float>.self) }
     }
 
     /// ReduceMean / ReduceMax over any set of axes.
