@@ -45,8 +45,27 @@ enum DurableFile {
         guard fsync(fd) == 0 else { throw .file(directory, String(cString: strerror(errno))) }
     }
 
+    /// The whole file, read straight into the array (one copy from the page cache, not two).
     static func read(_ path: String) throws(StoreError) -> [UInt8] {
-        guard let data = FileManager.default.contents(atPath: path) else { throw .file(path, "cannot be read") }
-        return [UInt8](data)
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .file(path, String(cString: strerror(errno))) }
+        defer { close(fd) }
+        var status = stat()
+        guard fstat(fd, &status) == 0 else { throw .file(path, String(cString: strerror(errno))) }
+        let size = Int(status.st_size)
+        var failure: String?
+        let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+            while count < size {
+                let n = Glibc.read(fd, buffer.baseAddress! + count, size - count)
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 {
+                    failure = n < 0 ? String(cString: strerror(errno)) : "ends after \(count) of \(size) bytes"
+                    return
+                }
+                count += n
+            }
+        }
+        if let failure { throw .file(path, failure) }
+        return bytes
     }
 }

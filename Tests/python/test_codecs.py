@@ -484,6 +484,8 @@ TIFFCP = {
     "lzw_predictor": ("-c", "lzw:2"),
     "zip": ("-c", "zip"),
     "zip_predictor": ("-c", "zip:2"),
+    "zip_predictor_big_endian": ("-B", "-c", "zip:2"),
+    "lzw_predictor_strips5": ("-c", "lzw:2", "-s", "-r", "5"),
     "packbits": ("-c", "packbits"),
     "tiles32": ("-t", "-w", "32", "-l", "32"),
     "strips7": ("-s", "-r", "7"),

@@ -12,7 +12,8 @@ import Store
 /// Invariants (all under `lock`): `queue.count + reserved <= capacity` for scans arriving now,
 /// so memory stays bounded whatever the stations send; a scan id is in `queue` or being run by
 /// at most one worker; results are recorded in the store before anyone is told, and the store
-/// keeps only the first result of a scan, so nothing is analysed into two results. Scans found
+/// keeps only the first result of a scan, so nothing is analysed into two results; the bytes held
+/// for queued scans (`retained`) never add up to more than `retainedLimit`. Scans found
 /// without a result at start-up (acknowledged before a crash) are queued before new ones. After
 /// `shutdown` starts no scan is accepted, and the workers stop only once every accepted scan
 /// (stored or still being stored) has its result.
@@ -49,6 +50,11 @@ public final class ScanIntake: @unchecked Sendable {
     private var accepting = true
     private var stopping = false
     private var listeners: [String: [ResultHandler]] = [:]
+    /// Bytes of queued scans kept from their arrival, so a worker need not read back what was
+    /// just written; within `retainedLimit` bytes, beyond which workers read from the store.
+    private var retained: [String: [UInt8]] = [:]
+    private var retainedBytes = 0
+    static let retainedLimit = 256 << 20
     private var threads: [Thread] = []
     private var finishedWorkers = 0
 
@@ -140,6 +146,10 @@ public final class ScanIntake: @unchecked Sendable {
             lock.lock()
             reserved -= 1
             listeners[stored.id, default: []].append(onResult)
+            if retainedBytes + scan.bytes.count <= Self.retainedLimit {
+                retained[stored.id] = scan.bytes
+                retainedBytes += scan.bytes.count
+            }
             queue.append(stored)
             // Recorded under the lock, so the gauge's last value is the queue's.
             Gauge(label: "vigil_queue_depth").record(queue.count - head)
@@ -218,6 +228,8 @@ public final class ScanIntake: @unchecked Sendable {
             }
             let scan = queue[head]
             head += 1
+            let bytes = retained.removeValue(forKey: scan.id)
+            retainedBytes -= bytes?.count ?? 0
             if head > 1024 && head * 2 > queue.count {
                 queue.removeFirst(head)
                 head = 0
@@ -225,7 +237,7 @@ public final class ScanIntake: @unchecked Sendable {
             running += 1
             Gauge(label: "vigil_queue_depth").record(queue.count - head)
             lock.unlock()
-            let result = process(scan)
+            let result = process(scan, bytes: bytes)
             lock.lock()
             running -= 1
             lock.unlock()
@@ -233,8 +245,9 @@ public final class ScanIntake: @unchecked Sendable {
         }
     }
 
-    /// Runs the pipeline on a stored scan and records the result (once).
-    func process(_ scan: StoredScan) -> AnalysisResult {
+    /// Runs the pipeline on a stored scan (its bytes as received, or read back from the store)
+    /// and records the result (once).
+    func process(_ scan: StoredScan, bytes: [UInt8]? = nil) -> AnalysisResult {
         let clock = ContinuousClock()
         let start = clock.now
         Timer(label: "vigil_stage_seconds", dimensions: [("stage", "queue")]).recordSeconds(-scan.receivedAt.timeIntervalSinceNow)
@@ -243,7 +256,7 @@ public final class ScanIntake: @unchecked Sendable {
                                        declaration: info.declaration, scanId: scan.id)
         var result: AnalysisResult
         do {
-            let analysed = analyzer.analyzeKeepingScan(bytes: try store.bytes(of: scan), request, raw: info.raw, started: start)
+            let analysed = analyzer.analyzeKeepingScan(bytes: try bytes ?? store.bytes(of: scan), request, raw: info.raw, started: start)
             result = analysed.result
             if let pairing, let interpreted = analysed.scan, let profile = analysed.profile {
                 pairing.check(scan, decoded: interpreted, profile: profile, result: &result, logger: logger)
