@@ -29,13 +29,24 @@ public struct Resampler {
         }
     }
 
-    /// Resamples planes of `width` x `height` to `outWidth` x `outHeight`.
+    /// Resamples planes of `width` x `height` to `outWidth` x `outHeight`. When the height shrinks,
+    /// rows are combined first: the vertical pass runs over whole rows in SIMD, and the horizontal
+    /// pass (a short dot product per output sample) then has fewer rows to walk.
     public static func resample(_ input: [Float], planes: Int, width: Int, height: Int, outWidth: Int, outHeight: Int,
                          pool: WorkerPool) -> [Float] {
+        if outHeight < height {
+            let rows = vertical(input, planes: planes, rowLength: width, height: height, outHeight: outHeight, pool: pool)
+            return horizontal(rows, rows: planes * outHeight, width: width, outWidth: outWidth, pool: pool)
+        }
+        let columns = horizontal(input, rows: planes * height, width: width, outWidth: outWidth, pool: pool)
+        return vertical(columns, planes: planes, rowLength: outWidth, height: height, outHeight: outHeight, pool: pool)
+    }
+
+    /// Each of `rows` rows of `width` samples resampled to `outWidth`.
+    static func horizontal(_ input: [Float], rows: Int, width: Int, outWidth: Int, pool: WorkerPool) -> [Float] {
         let xTaps = taps(inputLength: width, outputLength: outWidth)
-        let yTaps = taps(inputLength: height, outputLength: outHeight)
-        // Horizontal pass: planes x height rows of outWidth. Taps are flattened to a fixed stride
-        // (zero weights past a tap's end) so the inner loop is plain pointer arithmetic.
+        // Taps are flattened to a fixed stride (zero weights past a tap's end) so the inner loop
+        // is plain pointer arithmetic.
         let stride = xTaps.map(\.weights.count).max() ?? 1
         var starts = [Int](repeating: 0, count: outWidth)
         var weights = [Float](repeating: 0, count: outWidth * stride)
@@ -45,15 +56,15 @@ public struct Resampler {
             starts[x] = start
             for (k, w) in t.weights.enumerated() { weights[x * stride + (t.start - start) + k] = w }
         }
-        var mid = [Float](repeating: 0, count: planes * height * outWidth)
+        var out = [Float](repeating: 0, count: rows * outWidth)
         input.withUnsafeBufferPointer { src in
-            mid.withUnsafeMutableBufferPointer { dst in
+            out.withUnsafeMutableBufferPointer { dst in
                 starts.withUnsafeBufferPointer { starts in
                     weights.withUnsafeBufferPointer { weights in
                         let dst = UnsafeSendableBuffer(dst)
                         let taps = min(stride, width)
-                        pool.forEachRange(planes * height, minimumChunk: 64) { rows in
-                            for row in rows {
+                        pool.forEachRange(rows, minimumChunk: 64) { range in
+                            for row in range {
                                 let s = src.baseAddress! + row * width
                                 let d = dst.base + row * outWidth
                                 for x in 0..<outWidth {
@@ -68,20 +79,26 @@ public struct Resampler {
                 }
             }
         }
-        // Vertical pass: each output row is a weighted sum of input rows (vectorisable).
-        var out = [Float](repeating: 0, count: planes * outHeight * outWidth)
-        mid.withUnsafeBufferPointer { src in
+        return out
+    }
+
+    /// Each plane's `height` rows (of `rowLength` samples) resampled to `outHeight` rows: every
+    /// output row is a weighted sum of input rows (vectorisable).
+    static func vertical(_ input: [Float], planes: Int, rowLength: Int, height: Int, outHeight: Int, pool: WorkerPool) -> [Float] {
+        let yTaps = taps(inputLength: height, outputLength: outHeight)
+        var out = [Float](repeating: 0, count: planes * outHeight * rowLength)
+        input.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
                 let dst = UnsafeSendableBuffer(dst)
                 pool.forEachRange(planes * outHeight, minimumChunk: 32) { rows in
                     for row in rows {
                         let plane = row / outHeight
                         let t = yTaps[row % outHeight]
-                        let d = dst.base + row * outWidth
-                        for x in 0..<outWidth { d[x] = 0 }
+                        let d = dst.base + row * rowLength
+                        for x in 0..<rowLength { d[x] = 0 }
                         for (k, w) in t.weights.enumerated() {
-                            let s = src.baseAddress! + (plane * height + t.start + k) * outWidth
-                            for x in 0..<outWidth { d[x] += s[x] * w }
+                            let s = src.baseAddress! + (plane * height + t.start + k) * rowLength
+                            for x in 0..<rowLength { d[x] += s[x] * w }
                         }
                     }
                 }
