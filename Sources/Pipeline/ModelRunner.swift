@@ -77,15 +77,22 @@ public struct ModelRunner: Sendable {
         let projection = PreparedScan(frames: 1, channels: 1, width: outW, height: outH, values: image, geometry: geometry, tiles: tiles)
         var timed = try run(projection, channels: manifest.channels.map { _ in 0 }, floor: floor, source: source)
         let t1 = clock.now
-        timed.candidates = timed.candidates.map { c in
-            let s0 = Int(c.box.x.rounded(FloatingPointRoundingRule.down)), s1 = Int((c.box.x + c.box.width).rounded(FloatingPointRoundingRule.up))
-            let c0 = Int(c.box.y.rounded(FloatingPointRoundingRule.down)), c1 = Int((c.box.y + c.box.height).rounded(FloatingPointRoundingRule.up))
-            let rows = volume.rows(slices: s0..<s1, columns: c0..<c1)
-            var out = c
-            out.box = PixelRect(x: Double(c0), y: Double(rows.lowerBound), width: Double(c1 - c0), height: Double(rows.count))
-            out.slices = [max(0, s0), min(volume.slices, s1) - 1]
-            return out
-        }
+        // Each candidate's height search reads its box through every slice: candidates in parallel.
+        var placed = timed.candidates
+        if !placed.isEmpty { placed.withUnsafeMutableBufferPointer { buffer in
+            let candidates = UnsafeSendableBuffer(buffer)
+            pool.forEachRange(buffer.count) { range in
+                for i in range {
+                    let c = candidates.base[i]
+                    let s0 = Int(c.box.x.rounded(FloatingPointRoundingRule.down)), s1 = Int((c.box.x + c.box.width).rounded(FloatingPointRoundingRule.up))
+                    let c0 = Int(c.box.y.rounded(FloatingPointRoundingRule.down)), c1 = Int((c.box.y + c.box.height).rounded(FloatingPointRoundingRule.up))
+                    let rows = volume.rows(slices: s0..<s1, columns: c0..<c1)
+                    candidates.base[i].box = PixelRect(x: Double(c0), y: Double(rows.lowerBound), width: Double(c1 - c0), height: Double(rows.count))
+                    candidates.base[i].slices = [max(0, s0), min(volume.slices, s1) - 1]
+                }
+            }
+        } }
+        timed.candidates = placed
         timed.postMs += ms(clock.now - t1)
         timed.preprocessMs = ms(clock.now - t0) - timed.inferenceMs - timed.postMs
         return timed

@@ -57,7 +57,11 @@ public struct VolumeProjection: Sendable {
         let s = sRange.clamped(to: 0..<slices), c = cRange.clamped(to: 0..<columns)
         guard !s.isEmpty, !c.isEmpty else { return 0..<rows }
         var profile = [Double](repeating: 0, count: rows)
-        for si in s { for r in 0..<rows { for ci in c { profile[r] += Double(max(0, values[(si * rows + r) * columns + ci])) } } }
+        values.withUnsafeBufferPointer { v in
+            for si in s {
+                for r in 0..<rows { profile[r] += Double(Self.positiveSum(v.baseAddress! + (si * rows + r) * columns + c.lowerBound, c.count)) }
+            }
+        }
         guard let peak = profile.max(), peak > 0 else { return 0..<rows }
         var best = 0..<rows, bestMass = -1.0
         var r = 0
@@ -69,5 +73,23 @@ public struct VolumeProjection: Sendable {
             if mass > bestMass { (best, bestMass) = (start..<r, mass) }
         }
         return best
+    }
+
+    /// Sum of max(0, x) over `count` floats, 16 lanes at a time (a box's row is a few hundred
+    /// columns at most, well within Float's precision; rows are then summed in Double).
+    static func positiveSum(_ p: UnsafePointer<Float>, _ count: Int) -> Float {
+        var acc = SIMD16<Float>.zero
+        var i = 0
+        while i + 16 <= count {
+            let x = UnsafeRawPointer(p + i).loadUnaligned(as: SIMD16<Float>.self)
+            acc += x.replacing(with: 0, where: x .< 0)
+            i += 16
+        }
+        var total = acc.sum()
+        while i < count {
+            total += max(0, p[i])
+            i += 1
+        }
+        return total
     }
 }
