@@ -107,7 +107,7 @@ let package = Package(
             name: "vigil",
             dependencies: [
                 "ScanImage", "Profiles", "Engine", "Simulator", "Compute", "NPYFormat", "CBLAS", "Pipeline", "Detection",
-                "Store", "Ingest", "Web", "DICOMNetwork", "DICOS", "CrossCheck",
+                "Store", "Ingest", "Web", "DICOMNetwork", "DICOS", "CrossCheck", "CKernels",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

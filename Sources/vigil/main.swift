@@ -1,4 +1,5 @@
 import ArgumentParser
+import CKernels
 import DICOMNetwork
 import Foundation
 import Engine
@@ -13,6 +14,8 @@ import Store
 // kernels (see BLASLauncher).
 if let command = CommandLine.arguments.dropFirst().first, ["model", "analyze", "serve", "evaluate"].contains(command) {
     BLASLauncher.configure(arguments: CommandLine.arguments)
+    // Scans' planes are reused from the heap, not page-faulted in again for every scan.
+    vigil_keep_freed_memory()
 }
 
 // Errors a user can cause are printed as one line naming the input and the cause, exit code 1.

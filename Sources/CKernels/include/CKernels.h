@@ -84,6 +84,10 @@ void vigil_conv_wide_pixels(const vigil_conv_shape *shape, const float *input, c
 /// output[f][p] = sums[p][f] for f < count and p0 <= p < p1: a block's sums into NCHW.
 void vigil_conv_wide_unpack(const float *sums, float *output, int plane, int count, int p0, int p1);
 
+/// Keeps freed large blocks in the heap for reuse instead of returning them to the kernel
+/// (memory.c); called once at start-up by the commands that analyse scans.
+void vigil_keep_freed_memory(void);
+
 #ifdef __cplusplus
 }
 #endif
