@@ -111,18 +111,10 @@ public struct ModelRunner: Sendable {
     private func run(_ prepared: PreparedScan, channels order: [Int], floor: Double, source: String) throws(PipelineError) -> Timed {
         let clock = ContinuousClock()
         let t1 = clock.now
-        let (shape, values) = prepared.tensor()
-        let (tiles, channels, th, tw) = (shape[0], shape[1], shape[2], shape[3])
-        let plane = th * tw
+        let (tiles, th, tw) = prepared.tileLayout
         var outputs: [[Float]] = []
         for t in 0..<tiles {
-            var input = [Float](repeating: 0, count: order.count * plane)
-            for (i, c) in order.enumerated() {
-                let src = (t * channels + c) * plane
-                input.withUnsafeMutableBufferPointer { d in
-                    values.withUnsafeBufferPointer { s in (d.baseAddress! + i * plane).update(from: s.baseAddress! + src, count: plane) }
-                }
-            }
+            let input = prepared.tileInput(t, channels: order)
             let result: [String: Tensor]
             do {
                 result = try session.run([manifest.inputName: Tensor(shape: [1, order.count, th, tw], floats: input)])

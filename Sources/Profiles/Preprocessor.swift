@@ -46,6 +46,36 @@ public struct PreparedScan: Sendable {
         }
         return ([frames * origins.count, channels, th, tw], out)
     }
+
+    /// Tiles of one frame (1 when untiled) and their size.
+    public var tileLayout: (count: Int, height: Int, width: Int) {
+        guard let tiles else { return (1, height, width) }
+        return (tiles.origins.count, tiles.tileHeight, tiles.tileWidth)
+    }
+
+    /// Tile `index` of frame `frame` as a model input [order.count][tile height][tile width], channel
+    /// i being this scan's channel order[i]: one copy from the prepared planes; the part of the tile
+    /// past the image's edge is zero. The same values as `tensor()`'s tile, channels picked.
+    public func tileInput(_ index: Int, frame: Int = 0, channels order: [Int]) -> [Float] {
+        let (_, th, tw) = tileLayout
+        let origin = tiles.map { $0.origins[index] } ?? (x: 0, y: 0)
+        let rows = min(th, height - origin.y), columns = min(tw, width - origin.x)
+        return [Float](unsafeUninitializedCapacity: order.count * th * tw) { out, initialized in
+            values.withUnsafeBufferPointer { src in
+                for (i, c) in order.enumerated() {
+                    let plane = src.baseAddress! + (frame * channels + c) * width * height
+                    let dst = out.baseAddress! + i * th * tw
+                    for y in 0..<th {
+                        let line = dst + y * tw
+                        guard y < rows else { line.initialize(repeating: 0, count: tw); continue }
+                        line.initialize(from: plane + (origin.y + y) * width + origin.x, count: columns)
+                        (line + columns).initialize(repeating: 0, count: tw - columns)
+                    }
+                }
+            }
+            initialized = order.count * th * tw
+        }
+    }
 }
 
 /// Runs a profile's preprocessing on the shared pool: orientation, then each step in order,

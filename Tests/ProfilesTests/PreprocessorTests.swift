@@ -123,6 +123,34 @@ final class PreprocessorTests: XCTestCase {
         XCTAssertEqual(serial.values, parallel.values)
     }
 
+    /// A tile built straight for the model (channels picked, edge zero-filled) holds what the
+    /// whole tiled tensor holds for that tile.
+    func testTileInputEqualsTheTensorsTileWithChannelsPicked() throws {
+        let channels: [ScannerProfile.Channel] = [
+            .init(role: .high, energy: .init(peak: 6, unit: .MeV), air: 1000, dark: 100),
+            .init(role: .low, energy: .init(peak: 4, unit: .MeV), air: 900, dark: 90),
+        ]
+        let p = profile([.airNormalise, .tile(width: 16, height: 8, overlap: 3)], channels: channels)
+        let (w, h) = (37, 19)
+        var rng = SystemRandomNumberGenerator()
+        let raw = (0..<(2 * w * h)).map { _ in UInt16.random(in: 100...1200, using: &rng) }
+        let prepared = Preprocessor(profile: p, pool: WorkerPool(threads: 2)).prepare(try p.interpret(scan(raw, width: w, height: h, channels: 2), source: "t"))
+        let (shape, values) = prepared.tensor()
+        let layout = prepared.tileLayout
+        XCTAssertEqual([layout.count, 2, layout.height, layout.width], shape)
+        let plane = layout.height * layout.width
+        for t in 0..<layout.count {
+            for order in [[0, 1], [1, 0], [1]] {
+                var expected: [Float] = []
+                for c in order {
+                    let start: Int = (t * 2 + c) * plane
+                    expected += values[start..<(start + plane)]
+                }
+                XCTAssertEqual(prepared.tileInput(t, channels: order), expected, "tile \(t), channels \(order)")
+            }
+        }
+    }
+
     /// The shared path (orientation and element-wise steps fused per row, then each model's
     /// resample and tiles) gives what the step-by-step path gives.
     func testSharedPreparationThenFinishEqualsPrepareAtAModelsPitch() throws {
