@@ -104,5 +104,9 @@ final class DirectConvolutionTests: XCTestCase {
         let deepLayer = try XCTUnwrap(DirectConvolution(geometry(channels: 512, height: 7, width: 7, filters: 512, kernel: (3, 3), stride: 1,
                                                                  pads: (1, 1, 1, 1))))
         XCTAssertEqual(deepLayer.tiling, .filterTiles)
+        // 64 filters on 20 x 20: two padding columns in 22 and the tails idle a sixth of the pixel lanes.
+        let smallImage = try XCTUnwrap(DirectConvolution(geometry(channels: 64, height: 20, width: 20, filters: 64, kernel: (3, 3), stride: 1,
+                                                                  pads: (1, 1, 1, 1))))
+        XCTAssertEqual(smallImage.tiling, .filterTiles)
     }
 }

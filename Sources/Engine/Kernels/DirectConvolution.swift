@@ -47,8 +47,12 @@ struct DirectConvolution: Sendable {
     /// row and the last partial tile; filter tiles lose the filters past a multiple of 16 and the
     /// pixels past a multiple of 6. Below this, SGEMM wins (measured: Benchmarks/RESULTS.md).
     static let minimumLaneUse = 0.8
-    /// From this many filters on, filter tiles beat pixel tiles when both keep their lanes busy.
+    /// From this many filters on, filter tiles beat pixel tiles when both keep their lanes busy;
+    /// below it, pixel tiles win unless padding columns and tails idle a tenth of their lanes or
+    /// more (a 64-filter layer on 20 x 20: 1.27 x onnxruntime as pixel tiles, 1.11 as filter tiles;
+    /// on 40 x 40 and larger the other way round, Benchmarks/bench_layers.py).
     static let filterTilesFrom = 128
+    static let pixelTilesWellUsed = 0.9
     /// Input bytes of one band (pixel tiles): a thread's copy stays in its L2 for every block.
     static let bandBytes = 512 * 1024
 
@@ -66,7 +70,7 @@ struct DirectConvolution: Sendable {
         let pixelUse = Double(plane) / Double((positions + pixelTile - 1) / pixelTile * pixelTile)
         let filterUse = Double(g.filters) / Double((g.filters + 15) / 16 * 16)
             * Double(plane) / Double((plane + widePixels - 1) / widePixels * widePixels)
-        if filterUse >= Self.minimumLaneUse && (g.filters >= Self.filterTilesFrom || pixelUse < Self.minimumLaneUse) {
+        if filterUse >= Self.minimumLaneUse && (g.filters >= Self.filterTilesFrom || pixelUse < Self.pixelTilesWellUsed) {
             tiling = .filterTiles
             blockSize = Int(VIGIL_CONV_WIDE_BLOCK)
         } else if pixelUse >= Self.minimumLaneUse {
