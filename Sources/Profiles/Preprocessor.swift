@@ -202,21 +202,23 @@ public struct Preprocessor: Sendable {
             let dst = UnsafeSendableBuffer(out)
             scan.pixels.bytes.withUnsafeBytes { raw in
                 switch scan.pixels.format {
-                case .uint8: orient(raw.bindMemory(to: UInt8.self), dst, planes, scan, g, ops) { Float($0) }
-                case .int8: orient(raw.bindMemory(to: Int8.self), dst, planes, scan, g, ops) { Float($0) }
-                case .uint16: orient(raw.bindMemory(to: UInt16.self), dst, planes, scan, g, ops) { Float($0) }
-                case .int16: orient(raw.bindMemory(to: Int16.self), dst, planes, scan, g, ops) { Float($0) }
-                case .uint32: orient(raw.bindMemory(to: UInt32.self), dst, planes, scan, g, ops) { Float($0) }
-                case .int32: orient(raw.bindMemory(to: Int32.self), dst, planes, scan, g, ops) { Float($0) }
-                case .float32: orient(raw.bindMemory(to: Float.self), dst, planes, scan, g, ops) { $0 }
+                case .uint8: orient(raw.bindMemory(to: UInt8.self), dst, planes, scan, g, ops)
+                case .int8: orient(raw.bindMemory(to: Int8.self), dst, planes, scan, g, ops)
+                case .uint16: orient(raw.bindMemory(to: UInt16.self), dst, planes, scan, g, ops)
+                case .int16: orient(raw.bindMemory(to: Int16.self), dst, planes, scan, g, ops)
+                case .uint32: orient(raw.bindMemory(to: UInt32.self), dst, planes, scan, g, ops)
+                case .int32: orient(raw.bindMemory(to: Int32.self), dst, planes, scan, g, ops)
+                case .float32: orient(raw.bindMemory(to: Float.self), dst, planes, scan, g, ops)
                 }
             }
             initialized = count
         }
     }
 
-    private func orient<T>(_ src: UnsafeBufferPointer<T>, _ dst: UnsafeSendableBuffer<Float>, _ planes: Int, _ scan: Scan,
-                           _ g: ScanGeometry, _ ops: [ElementwiseOp], _ convert: (T) -> Float) {
+    // Specialised per sample type through `SampleValue`: a conversion closure here was called once
+    // per sample (the pool's closure keeps it from being inlined), a tenth of a cargo scan's analysis.
+    private func orient<T: SampleValue>(_ src: UnsafeBufferPointer<T>, _ dst: UnsafeSendableBuffer<Float>, _ planes: Int, _ scan: Scan,
+                                        _ g: ScanGeometry, _ ops: [ElementwiseOp]) {
         let channels = scan.channels.count
         let (w, h) = (scan.width, scan.height)
         let (cw, ch) = (g.canonicalWidth, g.canonicalHeight)
@@ -231,14 +233,14 @@ public struct Preprocessor: Sendable {
                     let sx = g.flipHorizontal ? w - 1 - y : y
                     for x in 0..<cw {
                         let sy = g.flipVertical ? h - 1 - x : x
-                        d[x] = convert(s[sy * w + sx])
+                        d[x] = T.float(s[sy * w + sx])
                     }
                 } else {
                     let r = s + (g.flipVertical ? h - 1 - y : y) * w
                     if g.flipHorizontal {
-                        for x in 0..<cw { d[x] = convert(r[w - 1 - x]) }
+                        for x in 0..<cw { d[x] = T.float(r[w - 1 - x]) }
                     } else {
-                        for x in 0..<cw { d[x] = convert(r[x]) }
+                        for x in 0..<cw { d[x] = T.float(r[x]) }
                     }
                 }
                 for op in ops { op.apply(d, count: cw, channel: p % channels) }
@@ -270,3 +272,13 @@ public struct Preprocessor: Sendable {
         }
     }
 }
+
+/// A decoded sample type and its value as a Float.
+protocol SampleValue { static func float(_ value: Self) -> Float }
+extension UInt8: SampleValue { @inline(__always) static func float(_ value: UInt8) -> Float { Float(value) } }
+extension Int8: SampleValue { @inline(__always) static func float(_ value: Int8) -> Float { Float(value) } }
+extension UInt16: SampleValue { @inline(__always) static func float(_ value: UInt16) -> Float { Float(value) } }
+extension Int16: SampleValue { @inline(__always) static func float(_ value: Int16) -> Float { Float(value) } }
+extension UInt32: SampleValue { @inline(__always) static func float(_ value: UInt32) -> Float { Float(value) } }
+extension Int32: SampleValue { @inline(__always) static func float(_ value: Int32) -> Float { Float(value) } }
+extension Float: SampleValue { @inline(__always) static func float(_ value: Float) -> Float { value } }
